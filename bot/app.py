@@ -1,0 +1,108 @@
+"""The FastAPI application. Channels (widget, Slack, dashboard, REST API) mount here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from bot.api import build_api_router
+from bot.http_errors import install_error_handlers
+from bot.middleware import BodySizeLimit, SecurityHeaders
+from bot.outbox import build_dispatcher, outbox_loop
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from bot.slack import mount_slack
+from bot.widget import build_widget_router
+from bot.widget.guard import RateLimited, WidgetLimits
+
+
+def baton_version() -> str:
+    try:
+        return version("baton")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+async def _rate_limited(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    return JSONResponse(
+        status_code=429,
+        content={"error": "RateLimited", "detail": str(exc)},
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+_OUTBOX_SHUTDOWN_SECONDS = 10.0
+
+
+@asynccontextmanager
+async def _outbox_worker(rt: Runtime) -> AsyncIterator[None]:
+    """One outbox delivery loop per process, stopped when the app shuts down."""
+    if not rt.settings.outbox_worker:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(outbox_loop(rt, build_dispatcher(rt), stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            # A handler stuck on the network must not hold up shutdown for ever.
+            await asyncio.wait_for(task, timeout=_OUTBOX_SHUTDOWN_SECONDS)
+        except TimeoutError:
+            pass
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    widget_limits: WidgetLimits | None = None,
+) -> FastAPI:
+    """Build the app for `settings`; nothing is created at import time."""
+    rt = runtime or build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with _outbox_worker(rt):
+            yield
+
+    app = FastAPI(title="Baton", version=baton_version(), lifespan=lifespan)
+    app.state.runtime = rt
+    install_error_handlers(app)
+    app.add_exception_handler(RateLimited, _rate_limited)
+    app.add_middleware(BodySizeLimit)
+    app.add_middleware(SecurityHeaders)
+    app.include_router(build_api_router(rt))
+    app.include_router(build_widget_router(rt, limits=widget_limits))
+    mount_slack(app, rt)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with rt.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "database": rt.engine.dialect.name}
+
+    @app.get("/version", tags=["meta"])
+    def app_version() -> dict[str, str]:
+        return {
+            "version": baton_version(),
+            "rules_version": rt.rules.version,
+            "default_flow": f"{rt.flows.default.id}@{rt.flows.default.version}",
+            "slack": "on" if rt.settings.slack_enabled else "off",
+        }
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory bot.app:app_from_env` (used by `baton serve`)."""
+    return create_app(Settings())

@@ -1,0 +1,89 @@
+"""Baton's settings, read from the environment (prefix BATON_) and passed in explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Build one with `Settings()` (environment) or keyword arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="BATON_", env_file=None, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./baton.db",
+        description="SQLAlchemy URL. SQLite file by default; postgresql://… in production.",
+    )
+    auto_upgrade: bool = Field(
+        default=True, description="Upgrade the database schema at start-up if it is behind."
+    )
+    rules_file: Path | None = Field(
+        default=None, description="Scoring rules YAML; the shipped defaults when unset."
+    )
+    flow_files: list[Path] = Field(
+        default_factory=list, description="Extra flow definition files (YAML)."
+    )
+    default_flow: str | None = Field(
+        default=None,
+        description="Id of the flow new conversations use; the shipped BANT flow when unset.",
+    )
+    outbox_worker: bool = Field(
+        default=True,
+        description="Deliver outbox items (Slack posts, webhooks) from this process.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # --- Slack (all optional: without a bot token and signing secret Slack is off) -----
+    slack_bot_token: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "slack_bot_token", "SLACK_BOT_TOKEN", "BATON_SLACK_BOT_TOKEN"
+        ),
+        description="Bot token (xoxb-…) of the Slack app.",
+        repr=False,
+    )
+    slack_signing_secret: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "slack_signing_secret", "SLACK_SIGNING_SECRET", "BATON_SLACK_SIGNING_SECRET"
+        ),
+        description="Signing secret that Slack signs every request with.",
+        repr=False,
+    )
+    slack_app_token: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "slack_app_token", "SLACK_APP_TOKEN", "BATON_SLACK_APP_TOKEN"
+        ),
+        description="App-level token (xapp-…) for Socket Mode in local development.",
+        repr=False,
+    )
+    slack_approval_channel: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("slack_approval_channel", "BATON_SLACK_APPROVAL_CHANNEL"),
+        description="Channel id (C…) where managers approve or reject handoff requests.",
+    )
+    slack_sdr_channel: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("slack_sdr_channel", "BATON_SLACK_SDR_CHANNEL"),
+        description="Channel id (C…) where hot leads from the website are posted.",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=AliasChoices("slack_api_url", "BATON_SLACK_API_URL"),
+        description="Base URL of the Slack Web API.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("public_url", "BATON_PUBLIC_URL"),
+        description="Baton's public base URL, for links to the dashboard.",
+    )
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Slack runs only with both a bot token and a signing secret."""
+        return bool(self.slack_bot_token and self.slack_signing_secret)

@@ -1,0 +1,41 @@
+"""Domain errors as Slack users read them (the one mapping for the Slack channel)."""
+
+from __future__ import annotations
+
+from qualification.errors import (
+    AlreadyExists,
+    BatonError,
+    HandoffAlreadyDecided,
+    IllegalStageChange,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+
+
+class UnknownSlackUser(BatonError):
+    """A Slack account that is not linked to a Baton user."""
+
+    def __init__(self, slack_user_id: str) -> None:
+        self.slack_user_id = slack_user_id
+        super().__init__(f"Slack user {slack_user_id} is not a Baton user")
+
+
+def explain(error: BatonError) -> str:
+    """The ephemeral message a person sees when their action was refused."""
+    if isinstance(error, UnknownSlackUser):
+        return (
+            "I don't know you yet. Ask an administrator to add you to Baton:\n"
+            f"`baton user add YOUR_EMAIL --role sdr --slack-id {error.slack_user_id}`"
+            " (use `--role manager` for managers)."
+        )
+    if isinstance(error, HandoffAlreadyDecided):
+        return (
+            f"This handoff was already {error.status} by {error.decided_by} at {error.decided_at};"
+            " your decision was not applied."
+        )
+    if isinstance(error, PermissionDenied):
+        return f"Only managers can approve or reject handoffs; nothing was changed. ({error})"
+    if isinstance(error, IllegalStageChange | NotFound | InvalidInput | AlreadyExists):
+        return f"That didn't work: {error}. Nothing was changed."
+    return f"Something went wrong: {error}"

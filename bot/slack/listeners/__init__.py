@@ -1,0 +1,1 @@
+"""Slack listeners, grouped by kind; each module has `register(app, runtime)`."""

@@ -1,0 +1,117 @@
+"""Buttons: Request handoff / Return to nurture (SDR), Approve / Reject (manager)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import Session
+
+from bot.runtime import Runtime
+from bot.slack.blocks import (
+    APPROVE,
+    REJECT_BUTTON,
+    REQUEST_HANDOFF,
+    RETURN_TO_NURTURE,
+    nurture_modal,
+    reject_modal,
+)
+from bot.slack.mrkdwn import safe
+from bot.slack.notify import dm, post_approval, show_decision
+from bot.slack.refusals import refusals_explained
+from bot.slack.runner import in_transaction, slack_manager, slack_user
+from dialogs.sdr_call import ask_for_handoff
+from storage.handoff_view import HandoffView, handoff_view
+from storage.handoffs import decide_handoff
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    settings = runtime.settings
+
+    @app.action(REQUEST_HANDOFF)
+    @refusals_explained
+    async def request(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        slack_id = body["user"]["id"]
+
+        def work(session: Session) -> tuple[HandoffView, bool]:
+            user = slack_user(session, slack_id)
+            req, created = ask_for_handoff(
+                session=session, lead_id=int(action["value"]), user=user, rules=runtime.rules
+            )
+            session.flush()
+            return handoff_view(session=session, request_id=req.id or 0), created
+
+        view, created = await in_transaction(runtime, work)
+        name = safe(view.lead_name or "the lead", 200)
+        if view.status == "approved":
+            await dm(client, slack_id, f"{name} was approved at once (score {view.score}).")
+        elif not created:
+            await dm(client, slack_id, f"A handoff request for {name} is already waiting.")
+        elif await post_approval(client, settings, view):
+            await dm(client, slack_id, f"Handoff requested for {name}; managers will decide.")
+        else:
+            await dm(
+                client,
+                slack_id,
+                f"Handoff requested for {name}, but no approval channel is configured"
+                " (BATON_SLACK_APPROVAL_CHANNEL).",
+            )
+
+    @app.action(RETURN_TO_NURTURE)
+    async def nurture(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Ask for the reason marketing will get (the modal's submission moves the lead)."""
+        await ack()
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=nurture_modal(lead_id=int(action["value"]))
+        )
+
+    async def decide(body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        slack_id = body["user"]["id"]
+        request_id = int(action["value"])
+
+        def work(session: Session) -> HandoffView:
+            user = slack_user(session, slack_id)
+            decide_handoff(
+                session=session,
+                request_id=request_id,
+                approve=True,
+                user=user,
+                comment="",
+                rules=runtime.rules,
+            )
+            return handoff_view(session=session, request_id=request_id)
+
+        view = await in_transaction(runtime, work)
+        await show_decision(
+            client, settings, view, channel=body["channel"]["id"], ts=body["message"]["ts"]
+        )
+
+    @app.action(APPROVE)
+    @refusals_explained
+    async def approve(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await decide(body, action, client)
+
+    @app.action(REJECT_BUTTON)
+    @refusals_explained
+    async def reject(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Managers only: ask for the comment; the modal's submission rejects."""
+        await ack()
+        slack_id = body["user"]["id"]
+        await in_transaction(runtime, lambda session: slack_manager(session, slack_id))
+        view = reject_modal(
+            request_id=int(action["value"]),
+            channel=body["channel"]["id"],
+            ts=body["message"]["ts"],
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -1,0 +1,156 @@
+"""Modal submissions: the call form, a new lead, a rejection comment, a nurture reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import Session
+
+from bot.runtime import Runtime
+from bot.slack.blocks import (
+    CREATE_LEAD,
+    NOTES,
+    NURTURE,
+    QUALIFY,
+    REJECT,
+    STEP_PREFIX,
+    recommendation_blocks,
+)
+from bot.slack.forms import View, create_lead_form
+from bot.slack.inputs import input_value, metadata, step_inputs
+from bot.slack.mrkdwn import safe
+from bot.slack.notify import dm, show_decision
+from bot.slack.refusals import refusals_explained
+from bot.slack.runner import in_transaction, slack_user
+from dialogs.prompt import Outcome
+from dialogs.sdr_call import log_call, parse_call, return_to_nurture
+from qualification.errors import AlreadyExists
+from qualification.parsers.basic import parse_email
+from qualification.parsers.result import ParseStatus
+from storage.handoff_view import HandoffView, handoff_view
+from storage.handoffs import decide_handoff
+from storage.leads import get_lead
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    settings = runtime.settings
+
+    @app.view(QUALIFY)
+    @refusals_explained
+    async def log(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Validate with the flow's parsers (errors shown inline), then store and recommend."""
+        now = datetime.now(UTC)
+        flow = runtime.flows.default
+        call = parse_call(
+            flow=flow, rules=runtime.rules, inputs=step_inputs(view), today=now.date()
+        )
+        if call.errors:
+            errors = {STEP_PREFIX + step_id: text for step_id, text in call.errors.items()}
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        slack_id = body["user"]["id"]
+        lead_id = int(metadata(view)["lead_id"])
+        notes = input_value(view, NOTES)
+
+        def work(session: Session) -> tuple[str, Outcome]:
+            user = slack_user(session, slack_id)
+            outcome = log_call(
+                session=session,
+                lead_id=lead_id,
+                user=user,
+                flow=flow,
+                call=call,
+                notes=notes,
+                rules=runtime.rules,
+                now=now,
+            )
+            lead = get_lead(session=session, lead_id=lead_id)
+            return lead.name or lead.email or f"lead {lead_id}", outcome
+
+        name, outcome = await in_transaction(runtime, work)
+        blocks = recommendation_blocks(lead_id=lead_id, lead_name=name, outcome=outcome)
+        await dm(client, slack_id, f"Call logged: recommendation {outcome.action.value}", blocks)
+
+    @app.view(CREATE_LEAD)
+    @refusals_explained
+    async def create(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Add the lead, then replace this modal by its call form."""
+        del client  # refusals_explained uses it
+        email = parse_email(input_value(view, "email"))
+        if email.status is not ParseStatus.OK or not isinstance(email.value, str):
+            await ack(response_action="errors", errors={"email": email.summary})
+            return
+        address = email.value
+
+        def work(session: Session) -> View:
+            return create_lead_form(
+                session=session,
+                runtime=runtime,
+                slack_user_id=body["user"]["id"],
+                email=address,
+                name=input_value(view, "name"),
+                company=input_value(view, "company"),
+            )
+
+        try:
+            form = await in_transaction(runtime, work)
+        except AlreadyExists as error:
+            await ack(response_action="errors", errors={"email": str(error)})
+            return
+        await ack(response_action="update", view=form)
+
+    @app.view(REJECT)
+    @refusals_explained
+    async def reject(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        data = metadata(view)
+        request_id = int(data["request_id"])
+        comment = input_value(view, "comment")
+
+        def work(session: Session) -> HandoffView:
+            decide_handoff(
+                session=session,
+                request_id=request_id,
+                approve=False,
+                user=slack_user(session, body["user"]["id"]),
+                comment=comment,
+                rules=runtime.rules,
+            )
+            return handoff_view(session=session, request_id=request_id)
+
+        decided = await in_transaction(runtime, work)
+        await show_decision(
+            client, settings, decided, channel=str(data["channel"]), ts=str(data["ts"])
+        )
+
+    @app.view(NURTURE)
+    @refusals_explained
+    async def nurture(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        slack_id = body["user"]["id"]
+        lead_id = int(metadata(view)["lead_id"])
+        reason = input_value(view, "reason")
+
+        def work(session: Session) -> str:
+            lead = return_to_nurture(
+                session=session,
+                lead_id=lead_id,
+                user=slack_user(session, slack_id),
+                reason=reason,
+            )
+            return lead.name or lead.email or f"lead {lead_id}"
+
+        name = await in_transaction(runtime, work)
+        await dm(client, slack_id, f"{safe(name, 200)} is back with marketing (nurture).")

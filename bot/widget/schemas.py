@@ -1,0 +1,114 @@
+"""Request and response bodies of the widget's public endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from dialogs.prompt import Prompt
+
+TURN_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,56}$"
+
+
+class PageContext(BaseModel):
+    """What the loader knows about the host page."""
+
+    url: str | None = Field(default=None, max_length=2000)
+    referrer: str | None = Field(default=None, max_length=2000)
+    title: str | None = Field(default=None, max_length=2000)
+    utm_source: str | None = Field(default=None, max_length=500)
+    utm_medium: str | None = Field(default=None, max_length=500)
+    utm_campaign: str | None = Field(default=None, max_length=500)
+    utm_content: str | None = Field(default=None, max_length=500)
+    utm_term: str | None = Field(default=None, max_length=500)
+
+
+class ChoiceOut(BaseModel):
+    value: str
+    label: str
+
+
+class PromptOut(BaseModel):
+    """One bot reply as the chat frame renders it."""
+
+    conversation_id: int
+    version: int
+    step_id: str | None
+    text: str
+    choices: list[ChoiceOut]
+    expects: str | None
+    progress: tuple[int, int]
+    done: bool
+    outcome: str | None = Field(description="handoff, nurture, disqualify … when the chat ended")
+    notices: list[str]
+
+    @classmethod
+    def of(cls, prompt: Prompt) -> PromptOut:
+        return cls(
+            conversation_id=prompt.conversation_id,
+            version=prompt.version,
+            step_id=prompt.step_id,
+            text=prompt.text,
+            choices=[ChoiceOut(value=c.value, label=c.label) for c in prompt.choices],
+            expects=prompt.expects.value if prompt.expects else None,
+            progress=prompt.progress,
+            done=prompt.done,
+            outcome=prompt.outcome.action.value if prompt.outcome else None,
+            notices=list(prompt.notices),
+        )
+
+
+class HistoryItem(BaseModel):
+    """A message of the conversation: `in` from the visitor, `out` from the bot."""
+
+    direction: str
+    text: str
+    expects: str | None = None
+    notices: list[str] = Field(default_factory=list)
+
+
+class SessionRequest(BaseModel):
+    token: str | None = Field(default=None, max_length=200)
+    page: PageContext = Field(default_factory=PageContext)
+    host_origin: str | None = Field(
+        default=None, max_length=300, description="Origin of the page embedding the widget."
+    )
+
+
+class SessionResponse(BaseModel):
+    token: str = Field(description="Opaque visitor token; keep it and send it back.")
+    history: list[HistoryItem]
+    prompt: PromptOut
+
+
+class TurnRequest(BaseModel):
+    token: str = Field(max_length=200)
+    turn_id: str = Field(pattern=TURN_ID_PATTERN, description="Client id; a repeat is a no-op.")
+    text: str = Field(max_length=20_000)
+    expected_version: int | None = None
+
+
+class TurnResponse(BaseModel):
+    prompt: PromptOut
+
+
+class ConflictResponse(BaseModel):
+    error: str
+    detail: str
+    prompt: PromptOut
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: str
+
+
+class WidgetConfigPublic(BaseModel):
+    """What the loader needs to draw the launcher."""
+
+    id: str
+    greeting: str
+    theme: dict[str, Any]
+    frame_url: str
+    loader_version: str

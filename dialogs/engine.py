@@ -1,0 +1,334 @@
+"""The dialog engine: start a qualification conversation and advance it one turn at a time.
+
+One turn is one transaction. A repeated client turn id returns the stored reply and
+writes nothing. Two turns racing on one conversation: the first to bump the
+conversation's version wins; the other is rolled back and told (`ConcurrentTurn`).
+The engine knows no channel: it returns a `Prompt` that each channel renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from dialogs import store
+from dialogs.commands import parse_command
+from dialogs.flow import Flow, FlowRegistry
+from dialogs.intake import clean_input
+from dialogs.prompt import Outcome, Prompt
+from dialogs.reply import send_reply
+from dialogs.state import DialogState
+from dialogs.turn import Reply, Turn
+from qualification.errors import ConcurrentTurn, NotFound
+from qualification.lifecycle import Actor, ActorKind, StageEvent
+from qualification.rules import RuleSet
+from qualification.stages import GivenBy, Stage
+from storage.leads import move_stage
+from storage.models import Conversation, Lead, User
+
+FINISHED = "This conversation has finished. Thank you for your time!"
+WITH_A_PERSON = "A person from our team is taking over this conversation and will reply here."
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DialogEngine:
+    """Runs flows over conversations stored in the database (nothing kept between turns)."""
+
+    def __init__(
+        self,
+        *,
+        flows: FlowRegistry,
+        rules: RuleSet,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.flows = flows
+        self.rules = rules
+        self.clock = clock or _utcnow
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _actor(self, session: Session, *, channel: str, user_id: int | None) -> Actor:
+        if user_id is not None:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound(f"no user with id {user_id}")
+            return Actor(kind=ActorKind.USER, label=user.email, user_id=user_id)
+        return Actor(kind=ActorKind.PROSPECT, label=channel)
+
+    def _turn(
+        self,
+        session: Session,
+        conversation: Conversation,
+        *,
+        given_by: GivenBy,
+        user_id: int | None,
+        now: datetime,
+    ) -> Turn:
+        assert conversation.id is not None
+        flow = self.flows.get(conversation.flow_id)
+        lead = session.get(Lead, conversation.lead_id)
+        if lead is None:
+            raise NotFound(f"no lead with id {conversation.lead_id}")
+        return Turn(
+            session=session,
+            flow=flow,
+            machine=self.flows.machine(flow.id),
+            rules=self.rules,
+            conversation_id=conversation.id,
+            lead=lead,
+            state=DialogState.from_json(conversation.context),
+            position=conversation.state,
+            now=now,
+            given_by=given_by,
+            user_id=user_id,
+            actor=self._actor(session, channel=conversation.channel, user_id=user_id),
+            channel=conversation.channel,
+        )
+
+    # --- the public API --------------------------------------------------------------
+
+    def start(
+        self,
+        *,
+        session: Session,
+        lead: Lead,
+        channel: str,
+        given_by: GivenBy,
+        user_id: int | None = None,
+        flow_id: str | None = None,
+        apply_outcome: bool = True,
+    ) -> Prompt:
+        """Open a conversation on the flow's first question (known answers skipped); commits."""
+        flow: Flow = self.flows.get(flow_id) if flow_id else self.flows.default
+        now = self.clock()
+        try:
+            actor = self._actor(session, channel=channel, user_id=user_id)
+            reason = f"started a qualification chat ({channel})"
+            if lead.stage == Stage.NEW:
+                move_stage(
+                    session=session,
+                    lead=lead,
+                    event=StageEvent.MARK_MQL,
+                    actor=actor,
+                    reason=reason,
+                )
+            elif lead.stage == Stage.NURTURE:
+                move_stage(
+                    session=session,
+                    lead=lead,
+                    event=StageEvent.REENGAGE,
+                    actor=actor,
+                    reason=reason,
+                )
+            assert lead.id is not None
+            conversation = Conversation(
+                lead_id=lead.id,
+                channel=channel,
+                flow_id=flow.id,
+                flow_version=flow.version,
+                state=flow.first_step.id,
+                context=DialogState(apply_outcome=apply_outcome).to_json(),
+                started_by_user_id=user_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(conversation)
+            session.flush()
+            turn = self._turn(session, conversation, given_by=given_by, user_id=user_id, now=now)
+            turn.settle(flow.first_step.id)
+            reply = turn.reply()
+            greeting_text = turn.greeting()
+            reply = Reply(
+                text=f"{greeting_text}\n\n{reply.text}",
+                step_id=reply.step_id,
+                choices=reply.choices,
+                expects=reply.expects,
+            )
+            prompt = send_reply(
+                session=session,
+                turn=turn,
+                conversation=conversation,
+                reply=reply,
+                version=conversation.version,
+                notices=turn.notices,
+                turn_id=None,
+            )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        return prompt
+
+    def current(self, *, session: Session, conversation_id: int) -> Prompt:
+        """The conversation's latest prompt (to resume it), without notices."""
+        conversation = store.load_conversation(session=session, conversation_id=conversation_id)
+        latest = store.last_reply(session=session, conversation_id=conversation_id)
+        if latest is None:
+            session.rollback()
+            raise NotFound(f"conversation {conversation_id} has no messages")
+        prompt = Prompt.from_json(
+            {**latest.to_json(), "notices": [], "version": conversation.version}
+        )
+        session.rollback()  # end the read transaction; nothing was written
+        return prompt
+
+    def _finished(self, conversation: Conversation, notices: tuple[str, ...] = ()) -> Prompt:
+        assert conversation.id is not None
+        outcome = Outcome.from_json(conversation.outcome) if conversation.outcome else None
+        text = WITH_A_PERSON if conversation.status == "human" else FINISHED
+        return Prompt(
+            conversation_id=conversation.id,
+            version=conversation.version,
+            step_id=None,
+            text=text,
+            done=True,
+            outcome=outcome,
+            notices=notices,
+        )
+
+    def _concurrent(self, session: Session, conversation_id: int) -> ConcurrentTurn:
+        latest = store.last_reply(session=session, conversation_id=conversation_id)
+        session.rollback()
+        question = f" The current question is: {latest.text}" if latest else ""
+        return ConcurrentTurn(
+            "Another reply reached this conversation first, so this one was not applied." + question
+        )
+
+    def advance(
+        self,
+        *,
+        session: Session,
+        conversation_id: int,
+        text: str | bytes,
+        turn_id: str,
+        given_by: GivenBy,
+        user_id: int | None = None,
+        expected_version: int | None = None,
+    ) -> Prompt:
+        """Apply one answer or command as one transaction; commits. See the module docstring."""
+        stored = store.stored_reply(
+            session=session, conversation_id=conversation_id, turn_id=turn_id
+        )
+        if stored is not None:
+            session.rollback()
+            return stored
+        intake = clean_input(text)
+        conversation = store.load_conversation(session=session, conversation_id=conversation_id)
+        seen_version = conversation.version
+        if conversation.status != "active":
+            finished = self._finished(conversation, intake.notices)
+            session.rollback()
+            return finished
+        if intake.text is None:
+            session.rollback()
+            latest = self.current(session=session, conversation_id=conversation_id)
+            assert intake.problem is not None
+            return Prompt.from_json(
+                {**latest.to_json(), "notices": [*intake.notices, intake.problem]}
+            )
+        now = self.clock()
+        try:
+            conversation = store.load_conversation(
+                session=session, conversation_id=conversation_id, lock=True
+            )
+            if conversation.version != seen_version or (
+                expected_version is not None and conversation.version != expected_version
+            ):
+                raise self._concurrent(session, conversation_id)
+            # Another delivery of this very turn may have committed while we waited.
+            stored = store.stored_reply(
+                session=session, conversation_id=conversation_id, turn_id=turn_id
+            )
+            if stored is not None:
+                session.rollback()
+                return stored
+            if not store.claim_turn(
+                session=session,
+                conversation_id=conversation_id,
+                version=conversation.version,
+                now=now,
+            ):
+                session.rollback()
+                stored = store.stored_reply(
+                    session=session, conversation_id=conversation_id, turn_id=turn_id
+                )
+                if stored is not None:
+                    return stored
+                raise self._concurrent(session, conversation_id)
+            prompt = self._apply(
+                session,
+                conversation,
+                intake.text,
+                list(intake.notices),
+                turn_id=turn_id,
+                given_by=given_by,
+                user_id=user_id,
+                now=now,
+            )
+            session.commit()
+            return prompt
+        except IntegrityError:
+            # The unique (conversation, direction, turn id) constraint: a doubled turn.
+            session.rollback()
+            stored = store.stored_reply(
+                session=session, conversation_id=conversation_id, turn_id=turn_id
+            )
+            if stored is not None:
+                return stored
+            raise
+        except OperationalError as exc:
+            # SQLite reports a write that lost the race as "database is locked".
+            session.rollback()
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                raise self._concurrent(session, conversation_id) from exc
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+    def _apply(
+        self,
+        session: Session,
+        conversation: Conversation,
+        text: str,
+        notices: list[str],
+        *,
+        turn_id: str,
+        given_by: GivenBy,
+        user_id: int | None,
+        now: datetime,
+    ) -> Prompt:
+        turn = self._turn(session, conversation, given_by=given_by, user_id=user_id, now=now)
+        store.add_message(
+            session=session,
+            conversation_id=turn.conversation_id,
+            direction="in",
+            author=given_by.value,
+            author_user_id=user_id,
+            text=text,
+            turn_id=turn_id,
+            now=now,
+        )
+        if not turn.flow.has_step(turn.position):
+            # The flow was edited since this conversation began and its step is gone.
+            notices.append("This questionnaire has changed, so let's start from the top.")
+            turn.settle(turn.flow.first_step.id)
+            reply = turn.reply()
+        else:
+            command = parse_command(text)
+            reply = turn.command(command) if command else turn.answer(text)
+        return send_reply(
+            session=session,
+            turn=turn,
+            conversation=conversation,
+            reply=reply,
+            version=conversation.version + 1,
+            notices=[*notices, *turn.notices],
+            turn_id=turn_id,
+        )

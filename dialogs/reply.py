@@ -1,0 +1,88 @@
+"""Saving a turn's result: the conversation's new state and the reply that carries the Prompt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from dialogs import store
+from dialogs.flow import DONE, HUMAN
+from dialogs.prompt import Prompt
+from dialogs.turn import Reply, Turn
+from storage.models import Conversation
+from storage.outbox import enqueue
+
+
+def build_prompt(turn: Turn, reply: Reply, *, version: int, notices: list[str]) -> Prompt:
+    return Prompt(
+        conversation_id=turn.conversation_id,
+        version=version,
+        step_id=reply.step_id,
+        text=reply.text,
+        choices=reply.choices,
+        expects=reply.expects,
+        progress=turn.progress(),
+        done=turn.position in (DONE, HUMAN),
+        outcome=turn.outcome,
+        notices=tuple(notices),
+    )
+
+
+def conversation_changes(
+    session: Session, turn: Turn, conversation: Conversation
+) -> dict[str, Any]:
+    """The conversation columns a turn changes, including the end of the flow."""
+    values: dict[str, Any] = {
+        "state": turn.position,
+        "context": turn.state.to_json(),
+        "updated_at": turn.now,
+    }
+    if turn.position == DONE:
+        assert turn.outcome is not None
+        values.update(status="completed", outcome=turn.outcome.to_json(), completed_at=turn.now)
+    elif turn.position == HUMAN:
+        values.update(status="human", completed_at=turn.now)
+        enqueue(
+            session=session,
+            kind="event",
+            topic="conversation.human_requested",
+            payload={
+                "conversation_id": turn.conversation_id,
+                "lead_id": conversation.lead_id,
+                "channel": conversation.channel,
+                "step_id": conversation.state,
+            },
+            dedupe_key=f"conversation.human_requested:{turn.conversation_id}",
+        )
+    return values
+
+
+def send_reply(
+    *,
+    session: Session,
+    turn: Turn,
+    conversation: Conversation,
+    reply: Reply,
+    version: int,
+    notices: list[str],
+    turn_id: str | None,
+) -> Prompt:
+    """Save the conversation's new state and the outbound message that carries the Prompt."""
+    prompt = build_prompt(turn, reply, version=version, notices=notices)
+    store.save_conversation(
+        session=session,
+        conversation_id=turn.conversation_id,
+        values=conversation_changes(session, turn, conversation),
+    )
+    store.add_message(
+        session=session,
+        conversation_id=turn.conversation_id,
+        direction="out",
+        author="bot",
+        text=prompt.text,
+        turn_id=turn_id,
+        now=turn.now,
+        payload=prompt.to_json(),
+    )
+    return prompt

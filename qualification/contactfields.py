@@ -1,0 +1,73 @@
+"""Checks for lead fields that arrive from outside (API bodies, CSV rows): plain values in,
+a normalised value or a ValueError with a message a person can act on out."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from email_validator import EmailNotValidError, validate_email
+
+
+def check_email(value: str) -> str:
+    """A syntactically valid address, trimmed and lower-cased (how leads are stored)."""
+    text = value.strip()
+    if not text:
+        raise ValueError("email is empty")
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"{text!r} is not a valid email address: {error}") from None
+    return checked.normalized.lower()
+
+
+def check_count(value: str, *, field: str) -> int | None:
+    """A whole number ≥ 0 ("1,200" allowed); None for an empty cell."""
+    text = value.strip().replace(",", "").replace("_", "")
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{field} {value!r} is not a number") from None
+    if not math.isfinite(number) or number < 0 or number != int(number):
+        raise ValueError(f"{field} {value!r} must be a whole number of 0 or more")
+    return int(number)
+
+
+def check_amount(value: str, *, field: str) -> float | None:
+    """A finite amount ≥ 0 ("2,500,000" allowed); None for an empty cell."""
+    text = value.strip().replace(",", "").replace("_", "")
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{field} {value!r} is not a number") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{field} {value!r} must be a finite amount of 0 or more")
+    return number
+
+
+def check_country(value: str) -> str | None:
+    """An ISO 3166-1 alpha-2 code in upper case; None for an empty cell."""
+    text = value.strip().upper()
+    if not text:
+        return None
+    if len(text) != 2 or not text.isalpha() or not text.isascii():
+        raise ValueError(f"country {value!r} must be a two-letter ISO code such as US or DE")
+    return text
+
+
+def check_moment(value: str, *, field: str = "occurred_at") -> datetime:
+    """An ISO 8601 date or date-time; naive values are taken as UTC."""
+    text = value.strip()
+    if not text:
+        raise ValueError(f"{field} is empty")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{field} {value!r} is not an ISO 8601 date-time (e.g. 2026-03-01T14:30:00Z)"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

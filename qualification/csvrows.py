@@ -1,0 +1,242 @@
+"""Reading and checking CSV files of leads and behaviour events, before anything is stored.
+
+Problems with the file as a whole (encoding, header) raise InvalidInput; problems with a row are
+collected with the row's line number, so a report can list every rejected row at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from qualification.contactfields import (
+    check_amount,
+    check_count,
+    check_country,
+    check_email,
+    check_moment,
+)
+from qualification.errors import InvalidInput
+from qualification.stages import EventKind
+
+LEAD_COLUMNS = (
+    "email",
+    "name",
+    "title",
+    "company_name",
+    "company_domain",
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "source_campaign",
+    "source_asset",
+    "source_channel",
+)
+EVENT_COLUMNS = ("email", "kind", "occurred_at", "asset", "url", "idempotency_key")
+_TEXT_LIMITS = {
+    "name": 200,
+    "title": 200,
+    "company_name": 200,
+    "company_domain": 253,
+    "industry": 100,
+    "source_campaign": 200,
+    "source_asset": 200,
+    "source_channel": 100,
+    "asset": 200,
+    "url": 2000,
+    "idempotency_key": 200,
+}
+_FUTURE_SLACK = timedelta(minutes=5)
+_KINDS = ", ".join(kind.value for kind in EventKind)
+
+Row = TypeVar("Row")
+Checked = TypeVar("Checked")
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LeadRow:
+    line: int
+    email: str
+    values: dict[str, Any]  # only the cells that were filled in
+
+
+@dataclass(frozen=True)
+class EventRow:
+    line: int
+    email: str
+    kind: EventKind
+    occurred_at: datetime
+    asset: str | None
+    url: str | None
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True)
+class CheckedCsv(Generic[Row]):
+    rows: list[Row] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.rows) + len(self.rejected)
+
+
+def decode(data: bytes) -> str:
+    """The file's text; it must be UTF-8 (a byte-order mark is allowed)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InvalidInput(
+            f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}); "
+            "save it as 'CSV UTF-8' and try again"
+        ) from None
+
+
+def _records(
+    text: str, *, columns: tuple[str, ...], required: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str] | str]]:
+    """(line, cells by column) per data row, or (line, reason) for a row of the wrong width."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise InvalidInput(f"line 1: the header is not valid CSV: {error}") from None
+    if not header or not any(cell.strip() for cell in header):
+        raise InvalidInput("the file is empty: the first line must name the columns")
+    names = [cell.strip().lower() for cell in header]
+    unknown = [n for n in names if n not in columns]
+    if unknown:
+        raise InvalidInput(
+            f"unknown columns: {', '.join(repr(n) for n in unknown)}; "
+            f"the columns are {', '.join(columns)}"
+        )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InvalidInput(f"columns named more than once: {', '.join(repeated)}")
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise InvalidInput(f"missing required columns: {', '.join(missing)}")
+    end = reader.line_num
+    while True:
+        start = end + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield start, f"not valid CSV: {error}"
+            return
+        end = reader.line_num
+        if not cells or all(not c.strip() for c in cells):
+            continue  # blank lines are not rows
+        if len(cells) != len(names):
+            yield start, f"expected {len(names)} fields, found {len(cells)}"
+            continue
+        yield start, dict(zip(names, cells, strict=True))
+
+
+def _check_rows(
+    data: bytes,
+    *,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    build: Callable[[int, dict[str, str], list[str]], Row | None],
+) -> CheckedCsv[Row]:
+    checked: CheckedCsv[Row] = CheckedCsv()
+    for line, record in _records(decode(data), columns=columns, required=required):
+        if isinstance(record, str):
+            checked.rejected.append(RejectedRow(line, (record,)))
+            continue
+        reasons: list[str] = []
+        for name, limit in _TEXT_LIMITS.items():
+            if len(record.get(name, "").strip()) > limit:
+                reasons.append(f"{name} is longer than {limit} characters")
+        row = build(line, record, reasons)
+        if reasons or row is None:
+            checked.rejected.append(RejectedRow(line, tuple(reasons)))
+        else:
+            checked.rows.append(row)
+    return checked
+
+
+def _attempt(
+    reasons: list[str], check: Callable[..., Checked], *args: Any, **kw: Any
+) -> Checked | None:
+    try:
+        return check(*args, **kw)
+    except ValueError as error:
+        reasons.append(str(error))
+        return None
+
+
+def check_leads_csv(data: bytes) -> CheckedCsv[LeadRow]:
+    """Every row of a leads file, checked; `email` is the only required column."""
+
+    def build(line: int, cells: dict[str, str], reasons: list[str]) -> LeadRow | None:
+        email = _attempt(reasons, check_email, cells["email"])
+        values: dict[str, Any] = {}
+        for name, raw in cells.items():
+            text = raw.strip()
+            if name == "email" or not text:
+                continue
+            if name == "employee_count":
+                values[name] = _attempt(reasons, check_count, text, field=name)
+            elif name == "annual_revenue":
+                values[name] = _attempt(reasons, check_amount, text, field=name)
+            elif name == "country":
+                values[name] = _attempt(reasons, check_country, text)
+            elif name == "company_domain":
+                values[name] = text.lower()
+            else:
+                values[name] = text
+        return None if email is None else LeadRow(line=line, email=email, values=values)
+
+    return _check_rows(data, columns=LEAD_COLUMNS, required=("email",), build=build)
+
+
+def check_events_csv(data: bytes, *, now: datetime) -> CheckedCsv[EventRow]:
+    """Every row of an events file, checked; email, kind and occurred_at are required."""
+
+    def build(line: int, cells: dict[str, str], reasons: list[str]) -> EventRow | None:
+        email = _attempt(reasons, check_email, cells["email"])
+        kind_text = cells["kind"].strip().lower()
+        kind = EventKind(kind_text) if kind_text in set(EventKind) else None
+        if kind is None:
+            reasons.append(f"kind {cells['kind']!r} is not one of {_KINDS}")
+        moment = _attempt(reasons, check_moment, cells["occurred_at"])
+        if moment is not None and moment > now + _FUTURE_SLACK:
+            reasons.append(f"occurred_at {cells['occurred_at'].strip()} is in the future")
+        if email is None or kind is None or moment is None:
+            return None
+        return EventRow(
+            line=line,
+            email=email,
+            kind=kind,
+            occurred_at=moment,
+            asset=cells.get("asset", "").strip() or None,
+            url=cells.get("url", "").strip() or None,
+            idempotency_key=cells.get("idempotency_key", "").strip() or None,
+        )
+
+    return _check_rows(
+        data, columns=EVENT_COLUMNS, required=("email", "kind", "occurred_at"), build=build
+    )
+
+
+def guess_kind(data: bytes) -> str:
+    """ "events" when the header has a kind column, else "leads"."""
+    first = decode(data[:65536].rsplit(b"\n", 1)[0] if b"\n" in data[:65536] else data[:65536])
+    header = next(csv.reader(io.StringIO(first)), [])
+    return "events" if "kind" in {cell.strip().lower() for cell in header} else "leads"

@@ -1,0 +1,77 @@
+"""Fixed-window rate limits counted in the database, so every worker process shares them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from storage.models import RateLimitWindow
+
+# Windows older than this are deleted when a key starts a new window.
+_KEEP = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RateLimitDecision:
+    """Whether the request may go ahead, and if not, seconds until the window resets."""
+
+    allowed: bool
+    retry_after: int = 0
+    count: int = 0
+
+
+def window_start(now: datetime, window_seconds: int) -> datetime:
+    """The start of the fixed window `now` falls in (UTC)."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    epoch = math.floor(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=UTC)
+
+
+def hit(
+    *, session: Session, key: str, limit: int, window_seconds: int, now: datetime
+) -> RateLimitDecision:
+    """Count one request for `key` in the current window; allowed while the count <= `limit`.
+
+    Runs and commits its own short transaction on `session` (one upsert), so pass a session
+    with nothing else pending.
+    """
+    start = window_start(now, window_seconds)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = RateLimitWindow.__table__  # type: ignore[attr-defined]
+    upsert = insert(table).values(key=key[:200], window_start=start, count=1)
+    statement = upsert.on_conflict_do_update(
+        index_elements=["key", "window_start"],
+        set_={"count": table.c.count + 1},
+    ).returning(table.c.count)
+    try:
+        count = int(session.execute(statement).scalar_one())
+        if count == 1:
+            session.execute(
+                delete(RateLimitWindow).where(
+                    col(RateLimitWindow.key) == key[:200],
+                    col(RateLimitWindow.window_start) < start - _KEEP,
+                )
+            )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    if count <= limit:
+        return RateLimitDecision(allowed=True, count=count)
+    reset = start + timedelta(seconds=window_seconds)
+    now_utc = now if now.tzinfo else now.replace(tzinfo=UTC)
+    retry = max(1, math.ceil((reset - now_utc).total_seconds()))
+    return RateLimitDecision(allowed=False, retry_after=retry, count=count)
+
+
+def current_count(*, session: Session, key: str, window_seconds: int, now: datetime) -> int:
+    """Requests counted for `key` in the current window (0 if none)."""
+    row = session.get(RateLimitWindow, (key[:200], window_start(now, window_seconds)))
+    return row.count if row is not None else 0

@@ -1,0 +1,123 @@
+"""A fake Slack Web API server on loopback: records every call and answers like Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class FakeSlack:
+    """Start with `start()`; `url` is the Web API base URL to give Baton."""
+
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/api/"
+
+    def fail_next(self, method: str, *, status: int = 429, retry_after: int = 0) -> None:
+        """Answer the next call of `method` with `status` (a 429 carries Retry-After)."""
+        self.failures.setdefault(method, []).append((status, {"Retry-After": str(retry_after)}))
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Wait until Baton has made `count` calls of `method` (listeners run after the ack)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.of(method)) < count:
+            if loop.time() > deadline:
+                made = [c.method for c in self.calls]
+                raise AssertionError(f"expected {count} {method} call(s); calls made: {made}")
+            await asyncio.sleep(0.02)
+        return self.of(method)
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            queued = self.failures.get(method)
+            if queued:
+                status, headers = queued.pop(0)
+                return status, headers, {"ok": False, "error": "ratelimited"}
+        if method == "auth.test":
+            body: dict[str, Any] = {
+                "ok": True,
+                "url": "https://acme.slack.com/",
+                "team": "Acme",
+                "user": "baton",
+                "team_id": "T0001",
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+            }
+        elif method in ("chat.postMessage", "chat.update"):
+            ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
+            body = {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {}}
+        elif method in ("views.open", "views.publish", "views.update"):
+            body = {"ok": True, "view": {"id": "V0001", **(params.get("view") or {})}}
+        elif method == "chat.postEphemeral":
+            body = {"ok": True, "message_ts": "1700000000.999999"}
+        else:
+            body = {"ok": True}
+        return 200, {}, body
+
+    def start(self) -> None:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params: dict[str, Any] = json.loads(raw or "{}")
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw).items()}
+                for key in ("view", "blocks"):
+                    if isinstance(params.get(key), str):
+                        params[key] = json.loads(params[key])
+                path, _, query = self.path.partition("?")
+                params.update({k: v[0] for k, v in parse_qs(query).items()})
+                method = path.rsplit("/", 1)[-1]
+                auth = self.headers.get("Authorization")
+                with fake._lock:
+                    fake.calls.append(Call(method, params, auth))
+                status, headers, body = fake.answer(method, params)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                del format, args
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()

@@ -1,0 +1,182 @@
+"""The widget in a real browser: Chromium, a uvicorn server and a host page on another origin.
+
+Chromium comes from the system (`apt-get install chromium`); these tests skip without it,
+except under CI=true, where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.bot.widget.browser import CHROMIUM, CHROMIUM_ARGS, WIDGET_ID, baton_server, host_site
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{CHROMIUM} is missing; CI must install chromium", pytrace=False)
+    pytest.skip(
+        f"browser tests skipped: {CHROMIUM} not found (apt-get install chromium)",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    FrameLocator,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
+
+OUTPUT = Path(__file__).resolve().parents[3] / "test-output"
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(Baton's URL, the host site's origin)."""
+    db = tmp_path_factory.mktemp("browser") / "baton.db"
+    with host_site() as site:
+        with baton_server(f"sqlite:///{db}", site_origin=site.origin) as (baton_url, _app):
+            site.baton_url = baton_url
+            yield baton_url, site.origin
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def open_widget(page: Page, origin: str, query: str = "") -> FrameLocator:
+    page.goto(f"{origin}/pricing{query}")
+    launcher = page.locator(f"[data-baton-launcher='{WIDGET_ID}']")
+    expect(launcher).to_be_visible()
+    launcher.click()
+    frame = page.frame_locator(f"iframe[data-baton-frame='{WIDGET_ID}']")
+    expect(frame.locator(".bubble.bot").last).to_contain_text("what's your name")
+    return frame
+
+
+def say(frame: FrameLocator, text: str, expect_next: str) -> None:
+    box = frame.locator("#answer")
+    expect(box).to_be_enabled()
+    box.fill(text)
+    box.press("Enter")
+    expect(frame.locator(".bubble.bot").last).to_contain_text(
+        re.compile(expect_next, re.IGNORECASE)
+    )
+
+
+def test_a_prospect_qualifies_in_the_embedded_widget(page: Page, servers: tuple[str, str]) -> None:
+    _baton, origin = servers
+    frame = open_widget(page, origin, "?utm_campaign=spring")
+    say(frame, "Jane Doe", "work email")
+    expect(frame.locator("#answer")).to_have_attribute("type", "email")
+    expect(frame.locator(".note.consent")).to_have_text(
+        "We use your email only to follow up on this chat."
+    )
+    say(frame, "jane@acme-browser.io", "which company")
+    say(frame, "Acme", "main challenge")
+    say(frame, "Our reps waste hours on manual data entry", "budget")
+    say(frame, "about $50k a year", "role")
+    say(frame, "I'm the VP of Sales and I decide", "when would you")
+    say(frame, "next month", "how many people")
+    expect(frame.locator("#answer")).to_have_attribute("inputmode", "numeric")
+    say(frame, "about 250", "what do you use")
+    OUTPUT.mkdir(exist_ok=True)
+    shot = OUTPUT / "widget-open.png"
+    page.screenshot(path=str(shot))
+    print(f"screenshot of the open widget: {shot}")  # noqa: T201
+    frame.get_by_role("button", name="A CRM").click()
+    expect(frame.locator(".bubble.bot").last).to_contain_text("sales team will reach out")
+    expect(frame.locator(".note.ended")).to_be_visible()
+    expect(frame.locator("#answer")).to_be_disabled()
+    expect(frame.locator("#progress")).to_have_attribute("aria-valuenow", "100")
+    assert page.evaluate("window.BatonWidget.version") == "1.0.0"
+    # The host page's own message handler was left in place.
+    assert page.evaluate("typeof window.onmessage") == "function"
+
+
+def test_a_reload_mid_chat_resumes_with_history(page: Page, servers: tuple[str, str]) -> None:
+    _baton, origin = servers
+    frame = open_widget(page, origin)
+    say(frame, "Resuming Rita", "work email")
+    token = page.evaluate(f"localStorage.getItem('baton:{WIDGET_ID}:token')")
+    assert token
+    page.reload()
+    frame = page.frame_locator(f"iframe[data-baton-frame='{WIDGET_ID}']")
+    expect(frame.locator(".bubble.visitor")).to_have_text(["Resuming Rita"])
+    expect(frame.locator(".bubble.bot").last).to_contain_text("work email")
+    assert page.evaluate(f"localStorage.getItem('baton:{WIDGET_ID}:token')") == token
+    say(frame, "rita@resume.io", "which company")
+
+
+def test_a_script_answer_is_shown_as_text(page: Page, servers: tuple[str, str]) -> None:
+    _baton, origin = servers
+    frame = open_widget(page, origin)
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    say(frame, hostile, "work email")
+    expect(frame.locator(".bubble.visitor")).to_have_text([hostile])
+    expect(frame.locator(".bubble img")).to_have_count(0)
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_a_lost_connection_is_retried_without_losing_the_answer(
+    page: Page, servers: tuple[str, str]
+) -> None:
+    _baton, origin = servers
+    frame = open_widget(page, origin)
+    failures = {"left": 2}
+
+    def flaky(route: object) -> None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            route.abort()  # type: ignore[attr-defined]
+        else:
+            route.continue_()  # type: ignore[attr-defined]
+
+    page.context.route("**/widget/*/turn", flaky)
+    frame.locator("#answer").fill("Offline Olga")
+    frame.locator("#answer").press("Enter")
+    expect(frame.locator("#status")).to_contain_text("Can't reach the server")
+    expect(frame.locator(".bubble.bot").last).to_contain_text("work email", timeout=15_000)
+    expect(frame.locator("#status")).to_be_hidden()
+    expect(frame.locator(".bubble.visitor")).to_have_text(["Offline Olga"])
+
+
+def test_the_widget_fits_a_360_pixel_screen(browser: Browser, servers: tuple[str, str]) -> None:
+    _baton, origin = servers
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        page = context.new_page()
+        frame = open_widget(page, origin)
+        box = page.locator(f"iframe[data-baton-frame='{WIDGET_ID}']").bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+        say(frame, "Narrow Nora", "work email")
+        send = frame.locator("#send").bounding_box()
+        assert send is not None and send["x"] + send["width"] <= box["x"] + box["width"]
+    finally:
+        context.close()
