@@ -6,6 +6,8 @@ automatically by default, or says exactly what to run when told not to.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ from qualification.errors import BatonError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant works; it names the lock PostgreSQL workers take while upgrading.
 _UPGRADE_LOCK_ID = 0x0BA7_0001
+# How long a SQLite connection waits for another one's write lock before giving up.
+_SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 class DatabaseNotUpgraded(BatonError):
@@ -41,11 +45,28 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # this is what makes SAVEPOINTs work.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        _enable_wal(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    # Switching a new database to WAL needs an exclusive lock. When several processes open it at
+    # once, SQLite refuses the losers at once ("database is locked") instead of calling the busy
+    # handler, because waiting could deadlock; so wait and try again here, as the handler would.
+    deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -57,7 +57,7 @@ def test_a_blank_database_is_refused_without_auto_upgrade(blank_database_url: st
 
 
 def test_workers_upgrading_at_once_do_not_collide(blank_database_url: str) -> None:
-    engines = [create_db_engine(blank_database_url) for _ in range(4)]
+    engines = [create_db_engine(blank_database_url) for _ in range(8)]
     barrier = threading.Barrier(len(engines))
     errors: list[BaseException] = []
 
