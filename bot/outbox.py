@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.runtime import Runtime
@@ -18,10 +20,19 @@ from storage.outbox_worker import claim_batch, mark_done, mark_failed
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Runtime, OutboxItem], Awaitable[None]]
+# A job run every `interval` seconds by the delivery loop (e.g. queue reminders that are due).
+PeriodicJob = Callable[[Runtime, datetime], Awaitable[None]]
+
+
+@dataclass
+class _Periodic:
+    job: PeriodicJob
+    interval: float
+    next_run: float = 0.0
 
 
 class OutboxDispatcher:
-    """Which handler delivers which topic.
+    """Which handler delivers which topic, and the periodic jobs of the delivery loop.
 
     An item whose topic has no handler is marked done without action: domain events are
     recorded for every change so that subscribers added later (webhooks) can be wired in, and
@@ -30,6 +41,7 @@ class OutboxDispatcher:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._periodic: list[_Periodic] = []
 
     def register(self, topic: str, handler: Handler) -> None:
         """Deliver items of `topic` with `handler`; a second registration replaces the first."""
@@ -37,6 +49,22 @@ class OutboxDispatcher:
 
     def handler_for(self, topic: str) -> Handler | None:
         return self._handlers.get(topic)
+
+    def every(self, interval: float, job: PeriodicJob) -> None:
+        """Run `job` from the delivery loop at most once per `interval` seconds."""
+        self._periodic.append(_Periodic(job=job, interval=interval))
+
+    async def run_periodic(self, runtime: Runtime, now: datetime | None = None) -> None:
+        """Run the jobs that are due (all of them when `now` is given, as tests do)."""
+        clock = time.monotonic()
+        for periodic in self._periodic:
+            if now is None and clock < periodic.next_run:
+                continue
+            periodic.next_run = clock + periodic.interval
+            try:
+                await periodic.job(runtime, now or datetime.now(UTC))
+            except Exception:  # a failing job is logged and tried again next time
+                log.exception("periodic job %s failed", getattr(periodic.job, "__name__", "?"))
 
 
 def _claim(runtime: Runtime, now: datetime) -> list[OutboxItem]:
@@ -86,6 +114,7 @@ async def outbox_loop(
     while not stop_event.is_set():
         claimed = 0
         try:
+            await dispatcher.run_periodic(runtime)
             claimed = await run_once(runtime=runtime, dispatcher=dispatcher)
         except Exception:  # e.g. the database is briefly unreachable: try again next round
             log.exception("outbox delivery round failed")
@@ -97,6 +126,11 @@ async def outbox_loop(
             pass
 
 
-def build_dispatcher(_runtime: Runtime) -> OutboxDispatcher:
-    """The handlers this process delivers with (none yet: every item is recorded as done)."""
-    return OutboxDispatcher()
+def build_dispatcher(runtime: Runtime) -> OutboxDispatcher:
+    """The handlers this process delivers with: Slack's when Slack is configured."""
+    dispatcher = OutboxDispatcher()
+    if runtime.settings.slack_enabled:
+        from bot.slack.delivery import register_deliveries
+
+        register_deliveries(dispatcher, runtime)
+    return dispatcher

@@ -72,6 +72,17 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("slack_sdr_channel", "BATON_SLACK_SDR_CHANNEL"),
         description="Channel id (C…) where hot leads from the website are posted.",
     )
+    slack_reminder_after_minutes: int = Field(
+        default=240,
+        ge=0,
+        validation_alias=AliasChoices(
+            "slack_reminder_after_minutes", "BATON_SLACK_REMINDER_AFTER_MINUTES"
+        ),
+        description=(
+            "Re-post a handoff request to the approval channel each time it has waited this"
+            " long without a decision (0: never)."
+        ),
+    )
     slack_api_url: str = Field(
         default="https://slack.com/api/",
         validation_alias=AliasChoices("slack_api_url", "BATON_SLACK_API_URL"),

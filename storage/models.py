@@ -339,3 +339,35 @@ class SlackEvent(SQLModel, table=True):
     event_id: str = Field(max_length=200, unique=True)  # Events API event_id, or a payload key
     kind: str = Field(max_length=64)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SlackPost(SQLModel, table=True):
+    """A message Baton posted about something (a handoff card, a hot lead), so that it can be
+    updated when that thing changes. One subject may have several posts (reminders re-post)."""
+
+    __tablename__ = "slack_posts"
+    __table_args__ = (
+        UniqueConstraint("channel", "ts", name="uq_slack_posts_channel_ts"),
+        Index("ix_slack_posts_subject", "subject", "subject_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=32)  # "handoff" (request id) or "hot_lead" (lead id)
+    subject_id: int
+    channel: str = Field(max_length=64)
+    ts: str = Field(max_length=64)
+    posted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SlackThread(SQLModel, table=True):
+    """A qualification conversation an SDR runs step by step in a DM or a thread."""
+
+    __tablename__ = "slack_threads"
+    __table_args__ = (UniqueConstraint("channel", "thread_ts", name="uq_slack_threads_channel_ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=64)
+    thread_ts: str = Field(max_length=64)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

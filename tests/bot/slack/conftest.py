@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from bot.app import create_app
+from bot.outbox import build_dispatcher, run_once
 from bot.runtime import Runtime
 from bot.settings import Settings
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.signing import SECRET
 
 APPROVAL_CHANNEL = "CAPPROVE"
+SDR_CHANNEL = "CSDR"
 
 
 @pytest.fixture
@@ -37,6 +40,17 @@ class SlackBaton:
         runtime: Runtime = self.app.state.runtime
         return runtime
 
+    async def deliver(self, *, now: datetime | None = None) -> int:
+        """Do what the app's outbox worker does: run the periodic jobs (all of them, at `now`
+        when given), then deliver every due item; returns how many items were delivered."""
+        dispatcher = build_dispatcher(self.runtime)
+        if now is not None:
+            await dispatcher.run_periodic(self.runtime, now)
+        delivered = 0
+        while claimed := await run_once(runtime=self.runtime, dispatcher=dispatcher, now=now):
+            delivered += claimed
+        return delivered
+
 
 @pytest.fixture
 async def baton(database_url: str, fake_slack: FakeSlack) -> AsyncIterator[SlackBaton]:
@@ -46,6 +60,8 @@ async def baton(database_url: str, fake_slack: FakeSlack) -> AsyncIterator[Slack
         slack_signing_secret=SECRET,
         slack_api_url=fake_slack.url,
         slack_approval_channel=APPROVAL_CHANNEL,
+        slack_sdr_channel=SDR_CHANNEL,
+        outbox_worker=False,
         public_url="https://baton.example.com",
     )
     app = create_app(settings)

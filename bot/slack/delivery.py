@@ -1,0 +1,23 @@
+"""Slack side effects delivered by the outbox worker, after the change that caused them commits.
+
+Every handler renders from the database as it is at delivery time, so a late or repeated
+delivery shows the current state (a card posted after its decision shows the decision).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.runtime import Runtime
+from bot.slack import handoff_cards, hot_leads
+from bot.slack.app import web_client
+
+if TYPE_CHECKING:
+    from bot.outbox import OutboxDispatcher
+
+
+def register_deliveries(dispatcher: OutboxDispatcher, runtime: Runtime) -> None:
+    """Subscribe Slack's handlers (and periodic jobs) to the outbox topics they deliver."""
+    client = web_client(runtime.settings)
+    handoff_cards.register(dispatcher, runtime, client)
+    hot_leads.register(dispatcher, runtime, client)
