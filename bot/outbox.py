@@ -44,7 +44,9 @@ class OutboxDispatcher:
         self._periodic: list[_Periodic] = []
 
     def register(self, topic: str, handler: Handler) -> None:
-        """Deliver items of `topic` with `handler`; a second registration replaces the first."""
+        """Deliver items of `topic` with `handler` (one handler per topic: a retry re-runs it)."""
+        if topic in self._handlers:
+            raise ValueError(f"outbox topic {topic!r} already has a handler")
         self._handlers[topic] = handler
 
     def handler_for(self, topic: str) -> Handler | None:

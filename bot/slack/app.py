@@ -16,7 +16,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack.listeners import actions, commands, events, shortcuts, views
+from bot.slack.listeners import (
+    access,
+    actions,
+    claims,
+    commands,
+    events,
+    messages,
+    shortcuts,
+    views,
+)
 from bot.slack.runner import in_transaction
 from storage.slack_events import claim_slack_event
 
@@ -72,6 +81,6 @@ def build_slack_app(settings: Settings, runtime: Runtime) -> AsyncApp:
         Slack API failures that survived the retries: logged, never re-raised."""
         logger.error("Slack listener failed: %s", type(error).__name__, exc_info=error)
 
-    for module in (commands, views, actions, shortcuts, events):
+    for module in (commands, views, actions, shortcuts, events, messages, claims, access):
         module.register(app, runtime)
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.runtime import Runtime
-from bot.slack import handoff_cards, hot_leads
+from bot.slack import handoff_cards, home_updates, hot_leads
 from bot.slack.app import web_client
 
 if TYPE_CHECKING:
@@ -21,3 +21,4 @@ def register_deliveries(dispatcher: OutboxDispatcher, runtime: Runtime) -> None:
     client = web_client(runtime.settings)
     handoff_cards.register(dispatcher, runtime, client)
     hot_leads.register(dispatcher, runtime, client)
+    home_updates.register(dispatcher, runtime, client)
