@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from bot.api import build_api_router
+from bot.dashboard import LoginLimits, mount_dashboard
 from bot.http_errors import install_error_handlers
 from bot.middleware import BodySizeLimit, SecurityHeaders
 from bot.outbox import build_dispatcher, outbox_loop
@@ -65,6 +66,7 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     widget_limits: WidgetLimits | None = None,
+    login_limits: LoginLimits | None = None,
 ) -> FastAPI:
     """Build the app for `settings`; nothing is created at import time."""
     rt = runtime or build_runtime(settings)
@@ -83,6 +85,7 @@ def create_app(
     app.include_router(build_api_router(rt))
     app.include_router(build_widget_router(rt, limits=widget_limits))
     mount_slack(app, rt)
+    mount_dashboard(app, rt, limits=login_limits)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

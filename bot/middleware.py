@@ -24,6 +24,7 @@ DEFAULT_BODY_LIMITS: tuple[BodyLimit, ...] = (
     BodyLimit("/widget/", 64 * KIB),
     BodyLimit("/api/", 1024 * KIB, json_only=True),  # batch event ingest fits comfortably
     BodyLimit("/api/", 20 * 1024 * KIB),  # CSV uploads
+    BodyLimit("/dashboard/", 1024 * KIB),  # form posts
 )
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Everything configurable. Build one with `Settings()` (environment) or keyword arguments."""
 
-    model_config = SettingsConfigDict(env_prefix="BATON_", env_file=None, extra="ignore")
+    # Errors must not echo what was given: several settings are secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="BATON_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default="sqlite:///./baton.db",
@@ -93,6 +96,31 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("public_url", "BATON_PUBLIC_URL"),
         description="Baton's public base URL, for links to the dashboard.",
     )
+
+    secret_key: str | None = Field(
+        default=None,
+        min_length=32,
+        validation_alias=AliasChoices("secret_key", "BATON_SECRET_KEY"),
+        description=(
+            "Signs dashboard session cookies (at least 32 characters; the same value on every"
+            " worker). When unset, each process makes a random one: sessions then end at a"
+            " restart and do not carry over between workers."
+        ),
+        repr=False,
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _no_placeholder_secret(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        squeezed = value.lower().replace("-", "").replace("_", "")
+        if len(set(value)) < 8 or "changethis" in squeezed or "changeme" in squeezed:
+            raise ValueError(
+                "BATON_SECRET_KEY looks like a placeholder; generate one with"
+                " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return value
 
     @property
     def slack_enabled(self) -> bool:

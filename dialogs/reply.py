@@ -10,6 +10,7 @@ from dialogs import store
 from dialogs.flow import DONE, HUMAN
 from dialogs.prompt import Prompt
 from dialogs.turn import Reply, Turn
+from storage.hot_leads import note_finished_chat
 from storage.models import Conversation
 from storage.outbox import enqueue
 
@@ -41,6 +42,13 @@ def conversation_changes(
     if turn.position == DONE:
         assert turn.outcome is not None
         values.update(status="completed", outcome=turn.outcome.to_json(), completed_at=turn.now)
+        note_finished_chat(
+            session=session,
+            lead=turn.lead,
+            conversation_id=turn.conversation_id,
+            channel=conversation.channel,
+            action=turn.outcome.action,
+        )
     elif turn.position == HUMAN:
         values.update(status="human", completed_at=turn.now)
         enqueue(

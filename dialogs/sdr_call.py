@@ -87,6 +87,17 @@ def log_call(
     """
     lead = get_lead(session=session, lead_id=lead_id)
     known = current_answers(session=session, lead_id=lead_id)
+    opening = {Stage.NEW: StageEvent.MARK_MQL, Stage.NURTURE: StageEvent.REENGAGE}
+    if call.answers and lead.stage in opening:
+        # A qualifying call opens the lead as a qualification chat does (DialogEngine.start),
+        # so the form and the step-by-step chat leave the same stages and audit trail.
+        move_stage(
+            session=session,
+            lead=lead,
+            event=opening[lead.stage],
+            actor=user_actor(user),
+            reason=f"logged a qualification call ({CHANNEL})",
+        )
     conversation = Conversation(
         lead_id=lead_id,
         channel=CHANNEL,

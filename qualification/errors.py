@@ -73,3 +73,12 @@ class HandoffAlreadyDecided(BatonError):
         super().__init__(
             f"handoff request #{request_id} was already {status} by {decided_by} at {decided_at}"
         )
+
+
+class AlreadyClaimed(BatonError):
+    """Someone else owns the lead already (they claimed it first); this claim was not applied."""
+
+    def __init__(self, *, lead_id: int, owner: str) -> None:
+        self.lead_id = lead_id
+        self.owner = owner
+        super().__init__(f"lead #{lead_id} was already claimed by {owner}")

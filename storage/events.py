@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from qualification.lifecycle import Actor
 from qualification.rules import RuleSet
 from qualification.stages import EventKind
+from storage.hot_leads import note_new_event
 from storage.ledger import rescore_lead
 from storage.models import BehaviourEvent, Lead
 from storage.savepoint import try_insert
@@ -89,4 +90,5 @@ def store_event(
     if lead.last_activity_at is None or occurred_at > lead.last_activity_at:
         lead.last_activity_at = occurred_at
         session.add(lead)
+    note_new_event(session=session, lead=lead, event=event)
     return event, True

@@ -153,7 +153,16 @@ def move_stage(
 
 
 def _cancel_pending_handoff(*, session: Session, lead: Lead, change: StageChange) -> None:
-    """A lead that leaves SAL any other way than to SQL has nothing left to hand off."""
+    """A lead that leaves SAL any other way than to SQL has nothing left to hand off; the
+    request ends as cancelled and is announced like a decision (cards lose their buttons)."""
+    pending = session.exec(
+        select(HandoffRequest).where(
+            HandoffRequest.lead_id == lead.id, HandoffRequest.status == HandoffStatus.PENDING
+        )
+    ).all()
+    if not pending:
+        return
+    comment = f"lead moved to {change.to_stage.value}: {change.reason}"[:2000]
     session.execute(
         update(HandoffRequest)
         .where(
@@ -165,10 +174,26 @@ def _cancel_pending_handoff(*, session: Session, lead: Lead, change: StageChange
             decided_by=change.actor,
             decided_by_user_id=change.actor_user_id,
             decided_at=change.at,
-            comment=f"lead moved to {change.to_stage.value}: {change.reason}"[:2000],
+            comment=comment,
         )
         .execution_options(synchronize_session="fetch")
     )
+    for request in pending:
+        enqueue(
+            session=session,
+            kind=EVENT,
+            topic="handoff.decided",
+            payload={
+                "request_id": request.id,
+                "lead_id": lead.id,
+                "status": HandoffStatus.CANCELLED.value,
+                "decided_by": change.actor,
+                "comment": comment,
+                # The SDR who moved their own lead on needs no message about it.
+                "notify_requester": request.requested_by_user_id is None
+                or request.requested_by_user_id != change.actor_user_id,
+            },
+        )
 
 
 def stage_history(*, session: Session, lead_id: int) -> list[StageChange]:

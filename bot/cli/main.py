@@ -6,7 +6,20 @@ import sys
 
 import typer
 
-from bot.cli import apikey, chat, db, flow, importer, lead, outbox, rules, serve, user, widget
+from bot.cli import (
+    apikey,
+    chat,
+    db,
+    flow,
+    importer,
+    lead,
+    outbox,
+    rules,
+    serve,
+    slack,
+    user,
+    widget,
+)
 from bot.cli.errors import report_errors
 
 
@@ -29,6 +42,7 @@ def build_cli() -> typer.Typer:
     app.add_typer(widget.build(), name="widget")
     app.add_typer(apikey.build(), name="apikey")
     app.add_typer(outbox.build(), name="outbox")
+    app.add_typer(slack.build(), name="slack")
     return app
 
 

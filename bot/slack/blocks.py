@@ -15,7 +15,6 @@ from bot.slack.mrkdwn import safe, truncate
 from dialogs.flow import Step
 from dialogs.prompt import Outcome
 from storage.handoff_view import HandoffView
-from storage.home import Home
 
 Block = dict[str, Any]
 VALUE = "value"  # the action_id of every input element
@@ -222,8 +221,13 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "an earlier time"
 
 
-def approval_blocks(view: HandoffView, *, dashboard_url: str | None) -> list[Block]:
-    """The approval channel's card; buttons while pending, the decision once made."""
+def approval_blocks(
+    view: HandoffView, *, dashboard_url: str | None, reminder: str | None = None
+) -> list[Block]:
+    """The approval channel's card; buttons while pending, the decision once made.
+
+    `reminder` (mrkdwn, already escaped) heads a re-posted card while it is still pending.
+    """
     who = f"*{safe(view.lead_name or 'Unnamed lead', 200)}*"
     if view.lead_email:
         who += f" ({safe(view.lead_email, 320)})"
@@ -233,7 +237,8 @@ def approval_blocks(view: HandoffView, *, dashboard_url: str | None) -> list[Blo
     )
     reasons = "\n".join(f"• {safe(reason, 300)}" for reason in view.top_reasons)
     sdr = f"<@{view.requester_slack_id}>" if view.requester_slack_id else safe(view.requested_by)
-    blocks: list[Block] = [
+    blocks: list[Block] = [context(reminder)] if reminder and view.status == "pending" else []
+    blocks += [
         section(f"Handoff request for {who} at *{safe(view.company or 'unknown company', 200)}*"),
         section(f"*BANT*\n{bant or 'No answers yet.'}"),
         section(f"*Score {view.score}*\n{reasons or 'No positive score items.'}"),
@@ -260,9 +265,10 @@ def approval_blocks(view: HandoffView, *, dashboard_url: str | None) -> list[Blo
     return blocks
 
 
-def approval_text(view: HandoffView) -> str:
+def approval_text(view: HandoffView, *, reminder: str | None = None) -> str:
     """The notification text of the approval card (clients may render it as mrkdwn too)."""
-    return f"Handoff request: {safe(view.lead_name or 'a lead', 200)} ({view.status})"
+    text = f"Handoff request: {safe(view.lead_name or 'a lead', 200)} ({view.status})"
+    return f"{reminder} {text}" if reminder and view.status == "pending" else text
 
 
 def decision_dm(view: HandoffView) -> str:
@@ -272,27 +278,3 @@ def decision_dm(view: HandoffView) -> str:
         f" by {safe(view.decided_by or 'a manager', 200)}."
     )
     return text + (f"\n> {safe(view.comment, 1000)}" if view.comment else "")
-
-
-def home_view(home: Home) -> dict[str, Any]:
-    """The App Home tab: pending approvals for managers, open leads for everyone."""
-    blocks: list[Block] = []
-    if home.is_manager:
-        lines = "\n".join(
-            f"• #{request_id} {safe(line.name, 200)} · score {line.score}"
-            for request_id, line in home.pending
-        )
-        blocks.append(section(f"*Pending approvals*\n{lines or 'Nothing waiting.'}"))
-    lines = "\n".join(
-        f"• {safe(line.name, 200)} · {line.stage} · score {line.score}" for line in home.leads
-    )
-    blocks.append(section(f"*Your open leads*\n{lines or 'None yet. Log a call with /qualify.'}"))
-    return {"type": "home", "blocks": blocks}
-
-
-def unknown_home(slack_user_id: str) -> dict[str, Any]:
-    text = (
-        "Baton doesn't know you yet. Ask an administrator to run\n"
-        f"`baton user add YOUR_EMAIL --role sdr --slack-id {slack_user_id}`"
-    )
-    return {"type": "home", "blocks": [section(text)]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.runtime import Runtime
-from bot.slack import handoff_cards, home_updates, hot_leads
+from bot.slack import access_notices, handoff_cards, home_updates, hot_leads
 from bot.slack.app import web_client
 
 if TYPE_CHECKING:
@@ -22,3 +22,4 @@ def register_deliveries(dispatcher: OutboxDispatcher, runtime: Runtime) -> None:
     handoff_cards.register(dispatcher, runtime, client)
     hot_leads.register(dispatcher, runtime, client)
     home_updates.register(dispatcher, runtime, client)
+    access_notices.register(dispatcher, runtime, client)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bot.slack.mrkdwn import safe
 from qualification.errors import (
+    AlreadyClaimed,
     AlreadyExists,
     BatonError,
     HandoffAlreadyDecided,
@@ -34,8 +36,10 @@ def explain(error: BatonError) -> str:
             f"This handoff was already {error.status} by {error.decided_by} at {error.decided_at};"
             " your decision was not applied."
         )
+    if isinstance(error, AlreadyClaimed):
+        return f"{safe(error.owner, 200)} already claimed this lead; nothing was changed."
     if isinstance(error, PermissionDenied):
-        return f"Only managers can approve or reject handoffs; nothing was changed. ({error})"
+        return f"Only managers can do that; nothing was changed. ({error})"
     if isinstance(error, IllegalStageChange | NotFound | InvalidInput | AlreadyExists):
         return f"That didn't work: {error}. Nothing was changed."
     return f"Something went wrong: {error}"

@@ -1,4 +1,7 @@
-"""Messages Baton sends: approval cards in the managers' channel and DMs to people."""
+"""Messages Baton sends: approval cards in the managers' channel and DMs to people.
+
+These only talk to Slack; the outbox handlers (bot.slack.handoff_cards) decide when.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.settings import Settings
-from bot.slack.blocks import approval_blocks, approval_text, decision_dm
+from bot.slack.blocks import approval_blocks, approval_text
 from storage.handoff_view import HandoffView
 
 
@@ -24,27 +26,36 @@ async def dm(
         await client.chat_postMessage(channel=slack_user_id, text=text, blocks=blocks)
 
 
-async def post_approval(client: AsyncWebClient, settings: Settings, view: HandoffView) -> bool:
-    """Post the request to the approval channel; False when no channel is configured."""
-    if not settings.slack_approval_channel:
-        return False
-    await client.chat_postMessage(
-        channel=settings.slack_approval_channel,
-        text=approval_text(view),
-        blocks=approval_blocks(view, dashboard_url=settings.public_url),
+async def post_card(
+    client: AsyncWebClient,
+    view: HandoffView,
+    *,
+    channel: str,
+    dashboard_url: str | None,
+    reminder: str | None = None,
+) -> tuple[str, str]:
+    """Post the approval card; returns the (channel id, ts) that identify it for updates."""
+    response = await client.chat_postMessage(
+        channel=channel,
+        text=approval_text(view, reminder=reminder),
+        blocks=approval_blocks(view, dashboard_url=dashboard_url, reminder=reminder),
     )
-    return True
+    return str(response["channel"]), str(response["ts"])
 
 
-async def show_decision(
-    client: AsyncWebClient, settings: Settings, view: HandoffView, *, channel: str, ts: str
+async def update_card(
+    client: AsyncWebClient,
+    view: HandoffView,
+    *,
+    channel: str,
+    ts: str,
+    dashboard_url: str | None,
 ) -> None:
-    """Replace the card's buttons by who decided and when, then tell the SDR."""
+    """Show the request as it is now on a card posted earlier (after a decision: who and
+    when, no buttons)."""
     await client.chat_update(
         channel=channel,
         ts=ts,
         text=approval_text(view),
-        blocks=approval_blocks(view, dashboard_url=settings.public_url),
+        blocks=approval_blocks(view, dashboard_url=dashboard_url),
     )
-    if view.requester_slack_id:
-        await dm(client, view.requester_slack_id, decision_dm(view))

@@ -12,7 +12,8 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.errors import explain
+from bot.slack.access_cards import unknown_user_blocks
+from bot.slack.errors import UnknownSlackUser, explain
 from qualification.errors import BatonError
 
 Listener = Callable[..., Awaitable[None]]
@@ -24,10 +25,16 @@ async def tell(client: AsyncWebClient, body: dict[str, Any], error: BatonError) 
     channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
     if not user:
         return
+    # A stranger also gets a Request access button (bot.slack.listeners.access).
+    blocks = (
+        unknown_user_blocks(error.slack_user_id) if isinstance(error, UnknownSlackUser) else None
+    )
     if channel:
-        await client.chat_postEphemeral(channel=channel, user=user, text=explain(error))
+        await client.chat_postEphemeral(
+            channel=channel, user=user, text=explain(error), blocks=blocks
+        )
     else:
-        await client.chat_postMessage(channel=user, text=explain(error))
+        await client.chat_postMessage(channel=user, text=explain(error), blocks=blocks)
 
 
 def refusals_explained(listener: Listener) -> Listener:

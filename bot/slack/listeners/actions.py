@@ -18,12 +18,20 @@ from bot.slack.blocks import (
     reject_modal,
 )
 from bot.slack.mrkdwn import safe
-from bot.slack.notify import dm, post_approval, show_decision
+from bot.slack.notify import dm
 from bot.slack.refusals import refusals_explained
 from bot.slack.runner import in_transaction, slack_manager, slack_user
 from dialogs.sdr_call import ask_for_handoff
 from storage.handoff_view import HandoffView, handoff_view
 from storage.handoffs import decide_handoff
+from storage.slack_posts import HANDOFF, record_post
+
+
+def clicked_message(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The (channel, ts) of the message whose button was clicked; None outside messages."""
+    channel = (body.get("channel") or {}).get("id")
+    ts = (body.get("message") or {}).get("ts")
+    return (str(channel), str(ts)) if channel and ts else None
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
@@ -47,11 +55,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
         view, created = await in_transaction(runtime, work)
         name = safe(view.lead_name or "the lead", 200)
-        if view.status == "approved":
-            await dm(client, slack_id, f"{name} was approved at once (score {view.score}).")
-        elif not created:
+        if view.status != "pending":
+            return  # approved at once: the decision's delivery tells the SDR (one message)
+        if not created:
             await dm(client, slack_id, f"A handoff request for {name} is already waiting.")
-        elif await post_approval(client, settings, view):
+        elif settings.slack_approval_channel:  # the outbox posts the card
             await dm(client, slack_id, f"Handoff requested for {name}; managers will decide.")
         else:
             await dm(
@@ -71,11 +79,13 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             trigger_id=body["trigger_id"], view=nurture_modal(lead_id=int(action["value"]))
         )
 
-    async def decide(body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+    async def decide(body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Approve; the outbox then updates every card of the request and tells the SDR."""
         slack_id = body["user"]["id"]
         request_id = int(action["value"])
+        card = clicked_message(body)
 
-        def work(session: Session) -> HandoffView:
+        def work(session: Session) -> None:
             user = slack_user(session, slack_id)
             decide_handoff(
                 session=session,
@@ -85,20 +95,22 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 comment="",
                 rules=runtime.rules,
             )
-            return handoff_view(session=session, request_id=request_id)
+            if card is not None:  # so this card is updated even if it was never recorded
+                channel, ts = card
+                record_post(
+                    session=session, subject=HANDOFF, subject_id=request_id, channel=channel, ts=ts
+                )
 
-        view = await in_transaction(runtime, work)
-        await show_decision(
-            client, settings, view, channel=body["channel"]["id"], ts=body["message"]["ts"]
-        )
+        await in_transaction(runtime, work)
 
     @app.action(APPROVE)
     @refusals_explained
     async def approve(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        del client  # refusals_explained uses it
         await ack()
-        await decide(body, action, client)
+        await decide(body, action)
 
     @app.action(REJECT_BUTTON)
     @refusals_explained
@@ -109,9 +121,6 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         await ack()
         slack_id = body["user"]["id"]
         await in_transaction(runtime, lambda session: slack_manager(session, slack_id))
-        view = reject_modal(
-            request_id=int(action["value"]),
-            channel=body["channel"]["id"],
-            ts=body["message"]["ts"],
-        )
+        channel, ts = clicked_message(body) or ("", "")
+        view = reject_modal(request_id=int(action["value"]), channel=channel, ts=ts)
         await client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -1,30 +1,47 @@
-"""Events API: the App Home tab. Retried deliveries are dropped by the app's middleware."""
+"""The App Home tab: published when opened, and its call-form buttons.
+
+Retried event deliveries are dropped by the app's middleware. The Home's other buttons reuse
+the listeners of the same actions elsewhere (Request handoff, Approve / Reject, Claim).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from bot.runtime import Runtime
-from bot.slack.blocks import home_view, unknown_home
-from bot.slack.runner import in_transaction
-from storage.home import home_for
-from storage.users import get_user_by_slack_id
+from bot.slack.forms import View, lead_form
+from bot.slack.home import CALL_FORM
+from bot.slack.home_updates import publish_home
+from bot.slack.refusals import refusals_explained
+from bot.slack.runner import in_transaction, slack_user
+from storage.leads import get_lead
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     @app.event("app_home_opened")
     async def home(event: dict[str, Any], client: AsyncWebClient) -> None:
-        slack_id = str(event["user"])
+        if event.get("tab", "home") != "home":
+            return  # the Messages tab: nothing to publish
+        await publish_home(client, runtime, str(event["user"]))
 
-        def work(session: Session) -> dict[str, Any]:
-            user = get_user_by_slack_id(session=session, slack_user_id=slack_id)
-            if user is None:
-                return unknown_home(slack_id)
-            return home_view(home_for(session=session, user=user))
+    @app.action(CALL_FORM)
+    @refusals_explained
+    async def call_form(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Qualify / Log the call: the trigger id expires in 3 s, so the form opens at once."""
+        await ack()
+        lead_id = int(action["value"])
+
+        def work(session: Session) -> View:
+            slack_user(session, body["user"]["id"])
+            return lead_form(
+                session=session, runtime=runtime, lead=get_lead(session=session, lead_id=lead_id)
+            )
 
         view = await in_transaction(runtime, work)
-        await client.views_publish(user_id=slack_id, view=view)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)

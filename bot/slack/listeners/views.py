@@ -22,7 +22,7 @@ from bot.slack.blocks import (
 from bot.slack.forms import View, create_lead_form
 from bot.slack.inputs import input_value, metadata, step_inputs
 from bot.slack.mrkdwn import safe
-from bot.slack.notify import dm, show_decision
+from bot.slack.notify import dm
 from bot.slack.refusals import refusals_explained
 from bot.slack.runner import in_transaction, slack_user
 from dialogs.prompt import Outcome
@@ -30,14 +30,12 @@ from dialogs.sdr_call import log_call, parse_call, return_to_nurture
 from qualification.errors import AlreadyExists
 from qualification.parsers.basic import parse_email
 from qualification.parsers.result import ParseStatus
-from storage.handoff_view import HandoffView, handoff_view
 from storage.handoffs import decide_handoff
 from storage.leads import get_lead
+from storage.slack_posts import HANDOFF, record_post
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    settings = runtime.settings
-
     @app.view(QUALIFY)
     @refusals_explained
     async def log(
@@ -112,12 +110,15 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def reject(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        """Reject with the comment; the outbox then updates the cards and tells the SDR."""
+        del client  # refusals_explained uses it
         await ack()
         data = metadata(view)
         request_id = int(data["request_id"])
         comment = input_value(view, "comment")
+        channel, ts = str(data.get("channel") or ""), str(data.get("ts") or "")
 
-        def work(session: Session) -> HandoffView:
+        def work(session: Session) -> None:
             decide_handoff(
                 session=session,
                 request_id=request_id,
@@ -126,12 +127,12 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 comment=comment,
                 rules=runtime.rules,
             )
-            return handoff_view(session=session, request_id=request_id)
+            if channel and ts:  # so this card is updated even if it was never recorded
+                record_post(
+                    session=session, subject=HANDOFF, subject_id=request_id, channel=channel, ts=ts
+                )
 
-        decided = await in_transaction(runtime, work)
-        await show_decision(
-            client, settings, decided, channel=str(data["channel"]), ts=str(data["ts"])
-        )
+        await in_transaction(runtime, work)
 
     @app.view(NURTURE)
     @refusals_explained

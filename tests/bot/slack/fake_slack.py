@@ -28,6 +28,11 @@ class FakeSlack:
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
+    # users.info answers by user id (see `add_user`); other ids get user_not_found.
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Socket Mode: the websocket URL apps.connections.open hands out (None: the app token is
+    # refused, as Slack refuses a token without connections:write).
+    socket_url: str | None = None
 
     @property
     def url(self) -> str:
@@ -38,6 +43,13 @@ class FakeSlack:
     def fail_next(self, method: str, *, status: int = 429, retry_after: int = 0) -> None:
         """Answer the next call of `method` with `status` (a 429 carries Retry-After)."""
         self.failures.setdefault(method, []).append((status, {"Retry-After": str(retry_after)}))
+
+    def add_user(self, user_id: str, *, email: str | None, name: str = "", **more: Any) -> None:
+        """Let users.info describe `user_id` (no email: as without the users:read.email scope)."""
+        profile: dict[str, Any] = {"real_name": name, "display_name": name}
+        if email is not None:
+            profile["email"] = email
+        self.users[user_id] = {"id": user_id, "name": name.lower(), "profile": profile, **more}
 
     def of(self, method: str) -> list[Call]:
         with self._lock:
@@ -75,6 +87,15 @@ class FakeSlack:
             body = {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {}}
         elif method in ("views.open", "views.publish", "views.update"):
             body = {"ok": True, "view": {"id": "V0001", **(params.get("view") or {})}}
+        elif method == "apps.connections.open":
+            if self.socket_url is None:
+                body = {"ok": False, "error": "invalid_auth"}
+            else:
+                body = {"ok": True, "url": self.socket_url}
+        elif method == "users.info":
+            found = self.users.get(str(params.get("user")))
+            missing = {"ok": False, "error": "user_not_found"}
+            body = {"ok": True, "user": found} if found else missing
         elif method == "chat.postEphemeral":
             body = {"ok": True, "message_ts": "1700000000.999999"}
         else:
@@ -110,6 +131,8 @@ class FakeSlack:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
+
+            do_GET = do_POST  # users.info is a GET: its parameters are in the query string
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 del format, args

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
-
-import yaml
 
 from bot.slack.blocks import Known, approval_blocks, qualify_modal, question_block
-from bot.slack.listeners.shortcuts import SHORTCUT
 from dialogs.flow import default_flow
 from storage.handoff_view import BantLine, HandoffView
 
@@ -90,15 +86,3 @@ def test_a_decided_card_names_who_and_when_and_has_no_buttons() -> None:
     blocks = approval_blocks(decided, dashboard_url=None)
     assert all(b["type"] != "actions" for b in blocks)
     assert blocks[-1]["text"]["text"] == "*Rejected* by Mia at 2026-11-23 10:05 UTC: too early"
-
-
-def test_the_manifest_names_what_the_app_listens_for() -> None:
-    manifest = yaml.safe_load(
-        (Path(__file__).parents[3] / "bot" / "slack" / "manifest.yaml").read_text(encoding="utf-8")
-    )
-    features = manifest["features"]
-    assert [c["command"] for c in features["slash_commands"]] == ["/qualify"]
-    assert [s["callback_id"] for s in features["shortcuts"]] == [SHORTCUT]
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
-    assert manifest["settings"]["interactivity"]["is_enabled"] is True
-    assert {"commands", "chat:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])

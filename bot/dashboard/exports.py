@@ -1,0 +1,57 @@
+"""CSV exports of dashboard views."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from storage.pipeline import PipelineRow
+
+PIPELINE_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "company",
+    "stage",
+    "score",
+    "owner",
+    "source_channel",
+    "source_campaign",
+    "last_activity",
+)
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> str:
+    """The text of a CSV cell; text a spreadsheet would run as a formula is quoted with '."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def pipeline_csv(rows: Iterable[PipelineRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(PIPELINE_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                cell(row.id),
+                cell(row.name),
+                cell(row.email),
+                cell(row.company),
+                cell(row.stage),
+                cell(row.score),
+                cell(row.owner_name),
+                cell(row.source_channel),
+                cell(row.source_campaign),
+                cell(row.last_activity.isoformat()),
+            ]
+        )
+    return out.getvalue()
