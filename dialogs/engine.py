@@ -103,8 +103,13 @@ class DialogEngine:
         user_id: int | None = None,
         flow_id: str | None = None,
         apply_outcome: bool = True,
+        on_open: Callable[[Session, Conversation], object] | None = None,
     ) -> Prompt:
-        """Open a conversation on the flow's first question (known answers skipped); commits."""
+        """Open a conversation on the flow's first question (known answers skipped); commits.
+
+        `on_open` runs in the same transaction once the conversation has its id, for a channel
+        that records where the conversation lives (a Slack thread) atomically with it.
+        """
         flow: Flow = self.flows.get(flow_id) if flow_id else self.flows.default
         now = self.clock()
         try:
@@ -140,6 +145,8 @@ class DialogEngine:
             )
             session.add(conversation)
             session.flush()
+            if on_open is not None:
+                on_open(session, conversation)
             turn = self._turn(session, conversation, given_by=given_by, user_id=user_id, now=now)
             turn.settle(flow.first_step.id)
             reply = turn.reply()

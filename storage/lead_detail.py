@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from qualification.stages import Dimension
 from storage.handoff_view import HandoffView, handoff_view
 from storage.lead_report import LeadReport, lead_report
 from storage.models import BantAnswer, Conversation, Message, StageChange, User
@@ -93,7 +94,10 @@ class LeadDetail:
 
     @property
     def current_answers(self) -> tuple[AnswerEntry, ...]:
-        return tuple(a for a in self.answers if not a.superseded)
+        """The answer that counts for each dimension, in BANT order."""
+        order = [d.value for d in Dimension]
+        current = [a for a in self.answers if not a.superseded]
+        return tuple(sorted(current, key=lambda a: order.index(a.dimension)))
 
 
 def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -165,9 +169,7 @@ def _transcript(session: Session, conversation: Conversation, limit: int) -> Tra
         started=conversation.created_at,
         completed=conversation.completed_at,
         started_by=(
-            names.get(conversation.started_by_user_id)
-            if conversation.started_by_user_id
-            else None
+            names.get(conversation.started_by_user_id) if conversation.started_by_user_id else None
         ),
         lines=tuple(
             TranscriptLine(

@@ -69,9 +69,10 @@ def record_failure(
     end of the lock this failure started, if it started one. Commits."""
     now = _utc(now)
     hit(session=session, key=f"{key}:fail", limit=_NEVER, window_seconds=BUCKET_SECONDS, now=now)
-    if recent_failures(
-        session=session, key=key, window_seconds=window_seconds, now=now
-    ) < max_failures:
+    if (
+        recent_failures(session=session, key=key, window_seconds=window_seconds, now=now)
+        < max_failures
+    ):
         return None
     until = now + timedelta(seconds=lock_seconds)
     dialect = session.get_bind().dialect.name

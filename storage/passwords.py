@@ -17,7 +17,6 @@ MAX_LENGTH = 1024  # hashing a huge "password" is a cheap way to make the server
 _HASHER = PasswordHasher()
 
 
-
 def check_policy(*, password: str, email: str) -> None:
     """InvalidInput naming the problem when `password` may not be used for the account `email`."""
     if len(password) < MIN_LENGTH:

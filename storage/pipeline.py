@@ -136,13 +136,9 @@ def pipeline_page(
     if page < 1:
         raise InvalidInput("page must be 1 or more")
     counts = stage_counts(session=session, query=query)
-    total = (
-        counts[query.stage.value] if query.stage is not None else sum(counts.values())
-    )
+    total = counts[query.stage.value] if query.stage is not None else sum(counts.values())
     rows = _rows(session, query, offset=(page - 1) * per_page, limit=per_page)
-    return PipelinePage(
-        rows=rows, total=total, page=page, per_page=per_page, stage_counts=counts
-    )
+    return PipelinePage(rows=rows, total=total, page=page, per_page=per_page, stage_counts=counts)
 
 
 def pipeline_rows(
@@ -177,4 +173,3 @@ def source_channels(*, session: Session) -> list[str]:
         .order_by(col(Lead.source_channel))
     )
     return [str(c) for c in session.exec(statement).all() if c]
-

@@ -86,7 +86,6 @@ def build_leads_router() -> APIRouter:
             active="pipeline",
             result=result,
             filters=filters,
-            active_filters={k: v for k, v in filters.items() if v},
             stages=[s.value for s in Stage],
             owners=owners,
             sources=sources,

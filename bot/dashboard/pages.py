@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
@@ -78,6 +79,13 @@ def _stage(stage: str) -> str:
     return STAGE_LABELS.get(stage, stage)
 
 
+def _query(params: Mapping[str, Any], **changes: Any) -> str:
+    """A query string of `params` with `changes`, leaving out empty values (and page 1)."""
+    merged = {**params, **changes}
+    kept = {k: v for k, v in merged.items() if v not in (None, "") and not (k == "page" and v == 1)}
+    return urlencode(kept)
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -91,6 +99,7 @@ def environment() -> Environment:
     env.filters["signed"] = _signed
     env.filters["stage"] = _stage
     env.filters["shown"] = _shown
+    env.filters["query"] = _query
     return env
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from bot.dashboard.cookies import SESSION_COOKIE, clear_cookie, is_secure
 from bot.dashboard.csrf import SAFE_METHODS, check_csrf
@@ -63,6 +64,13 @@ def error_page(request: Request, *, status_code: int, title: str, message: str) 
     )
 
 
+async def _error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    # Looking up the user for the page's navigation reads the database: not on the event loop.
+    return await run_in_threadpool(
+        error_page, request, status_code=status_code, title=title, message=message
+    )
+
+
 class DashboardRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
@@ -75,19 +83,13 @@ class DashboardRoute(APIRoute):
             except LoginRequired:
                 response = _login_required(request)
             except CsrfRejected as exc:
-                response = error_page(
-                    request, status_code=403, title="Form rejected", message=str(exc)
-                )
+                response = await _error_page(request, 403, "Form rejected", str(exc))
             except PermissionDenied as exc:
-                response = error_page(
-                    request, status_code=403, title="Not allowed", message=str(exc)
-                )
+                response = await _error_page(request, 403, "Not allowed", str(exc))
             except NotFound as exc:
-                response = error_page(request, status_code=404, title="Not found", message=str(exc))
+                response = await _error_page(request, 404, "Not found", str(exc))
             except InvalidInput as exc:
-                response = error_page(
-                    request, status_code=422, title="Cannot do that", message=str(exc)
-                )
+                response = await _error_page(request, 422, "Cannot do that", str(exc))
             add_security_headers(response)
             return response
 

@@ -198,13 +198,13 @@ def start(
         given_by=GivenBy.SDR,
         user_id=user.id,
         apply_outcome=False,  # as the /qualify form: recommend, the SDR decides
-    )
-    record_thread(
-        session=session,
-        channel=channel,
-        thread_ts=thread_ts,
-        conversation_id=prompt.conversation_id,
-        user_id=user.id or 0,
+        on_open=lambda tx, conversation: record_thread(
+            session=tx,
+            channel=channel,
+            thread_ts=thread_ts,
+            conversation_id=conversation.id or 0,
+            user_id=user.id or 0,
+        ),
     )
     line = LeadLine(
         lead_id=lead.id,

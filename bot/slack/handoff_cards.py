@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bot.runtime import Runtime
 from bot.slack.blocks import decision_dm
+from bot.slack.home_updates import refresh_quietly
 from bot.slack.notify import dm, post_card, update_card
 from bot.slack.runner import in_transaction
 from qualification.errors import NotFound
@@ -111,6 +112,9 @@ class HandoffCards:
         view = await in_transaction(runtime, load)
         if view is not None:
             await self._post(runtime, view, channel=channel)
+        await refresh_quietly(
+            self.client, runtime, lead_id=int(item.payload["lead_id"]), approvals=True
+        )
 
     async def decided(self, runtime: Runtime, item: OutboxItem) -> None:
         """Show the decision on every card of the request, then tell the SDR who asked."""
@@ -127,6 +131,8 @@ class HandoffCards:
             await self._update(runtime, view, channel=channel, ts=ts)
         if view.requester_slack_id and item.payload.get("notify_requester", True):
             await dm(self.client, view.requester_slack_id, decision_dm(view))
+        if view.stage == "sal":  # a rejection that kept the lead: no stage change refreshed them
+            await refresh_quietly(self.client, runtime, lead_id=view.lead_id, approvals=True)
 
     async def reminder(self, runtime: Runtime, item: OutboxItem) -> None:
         """Re-post a still pending request with how long it has waited."""

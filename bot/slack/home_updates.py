@@ -7,6 +7,7 @@ database at delivery time; a failed publish fails the item, which the outbox ret
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 STAGE_CHANGED = "lead.stage_changed"
 APPROVAL_STAGES = {Stage.SAL.value, Stage.SQL.value}
 
+
+log = logging.getLogger("baton.slack")
 
 def home_of(session: Session, slack_user_id: str, now: datetime) -> View:
     """The Home this Slack account sees now: its own, or the first-use Home of a stranger."""
@@ -82,6 +85,17 @@ async def refresh_homes_for_lead(
     )
     for slack_id, view in views.items():
         await client.views_publish(user_id=slack_id, view=view)
+
+
+async def refresh_quietly(
+    client: AsyncWebClient, runtime: Runtime, *, lead_id: int, approvals: bool
+) -> None:
+    """`refresh_homes_for_lead` for handlers whose own work is done: a Home that fails to
+    refresh is logged, not retried, so the handler's other effects are not repeated."""
+    try:
+        await refresh_homes_for_lead(client, runtime, lead_id=lead_id, approvals=approvals)
+    except Exception:
+        log.warning("could not refresh the Homes showing lead %s", lead_id, exc_info=True)
 
 
 def register(dispatcher: OutboxDispatcher, runtime: Runtime, client: AsyncWebClient) -> None:

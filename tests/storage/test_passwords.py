@@ -113,7 +113,9 @@ def test_failures_lock_a_key_for_its_lock_time_then_it_starts_again(session: Ses
     assert "jane" not in key  # not stored in clear
     policy = {"max_failures": 3, "window_seconds": 900, "lock_seconds": 600}
     assert record_failure(session=session, key=key, now=NOW, **policy) is None
-    assert record_failure(session=session, key=key, now=NOW + timedelta(minutes=5), **policy) is None
+    assert (
+        record_failure(session=session, key=key, now=NOW + timedelta(minutes=5), **policy) is None
+    )
     assert locked_until(session=session, key=key, now=NOW + timedelta(minutes=5)) is None
     third = NOW + timedelta(minutes=10)
     until = record_failure(session=session, key=key, now=third, **policy)
@@ -132,9 +134,12 @@ def test_failures_outside_the_window_do_not_count(session: Session) -> None:
     for minutes in (0, 10, 20, 30):
         now = NOW + timedelta(minutes=minutes)
         assert record_failure(session=session, key=key, now=now, **policy) is None
-    assert recent_failures(
-        session=session, key=key, window_seconds=900, now=NOW + timedelta(minutes=30)
-    ) == 2
+    assert (
+        recent_failures(
+            session=session, key=key, window_seconds=900, now=NOW + timedelta(minutes=30)
+        )
+        == 2
+    )
 
 
 def test_clearing_failures_resets_the_count(session: Session) -> None:

@@ -20,6 +20,7 @@ from bot.slack.blocks import (
     recommendation_blocks,
 )
 from bot.slack.forms import View, create_lead_form
+from bot.slack.home_updates import refresh_quietly
 from bot.slack.inputs import input_value, metadata, step_inputs
 from bot.slack.mrkdwn import safe
 from bot.slack.notify import dm
@@ -74,6 +75,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         name, outcome = await in_transaction(runtime, work)
         blocks = recommendation_blocks(lead_id=lead_id, lead_name=name, outcome=outcome)
         await dm(client, slack_id, f"Call logged: recommendation {outcome.action.value}", blocks)
+        # The answers change the lead's next step on the Homes that show it.
+        await refresh_quietly(client, runtime, lead_id=lead_id, approvals=False)
 
     @app.view(CREATE_LEAD)
     @refusals_explained

@@ -16,7 +16,9 @@ def csrf_token(html: str) -> str:
 
 def section(html: str, element_id: str) -> str:
     """The HTML of the <section id=…> (sections are not nested)."""
-    match = re.search(rf'<section[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</section>', html, re.S)
+    match = re.search(
+        rf'<section[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</section>', html, re.S
+    )
     assert match is not None, f"no section #{element_id}"
     return match.group(1)
 

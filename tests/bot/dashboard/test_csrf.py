@@ -25,7 +25,12 @@ async def test_login_without_or_with_a_wrong_token_is_refused_and_changes_nothin
 ) -> None:
     user = dash.account()
     await dash.login_form()  # the browser holds a pre-session cookie
-    for token in (None, "", "forged-token", csrf_token((await dash.page("/dashboard/login")).text)[:-1]):
+    for token in (
+        None,
+        "",
+        "forged-token",
+        csrf_token((await dash.page("/dashboard/login")).text)[:-1],
+    ):
         data = {"email": user.email, "password": PASSWORD}
         if token is not None:
             data["csrf_token"] = token
@@ -73,7 +78,5 @@ async def test_the_session_token_is_the_one_forms_carry_and_rotates_at_login(
         "/dashboard/logout", data={"csrf_token": before}, headers=HTML
     )
     assert response.status_code == 403
-    response = await dash.client.post(
-        "/dashboard/logout", headers={**HTML, "X-CSRF-Token": token}
-    )
+    response = await dash.client.post("/dashboard/logout", headers={**HTML, "X-CSRF-Token": token})
     assert response.status_code == 303

@@ -132,7 +132,10 @@ async def test_the_lead_page_tells_the_whole_story(dash: Dashboard) -> None:
     slack, web = conversations.split('<details class="transcript"')[1:]
     assert "slack" in text(slack.split("</summary>")[0])
     assert "started" in text(slack) and "by Sam Rivera" in text(slack)
-    said = [text(m) for m in re.findall(r'<li class="msg msg-(?:sdr|bot|prospect)">(.*?)</li>', slack, re.S)]
+    said = [
+        text(m)
+        for m in re.findall(r'<li class="msg msg-(?:sdr|bot|prospect)">(.*?)</li>', slack, re.S)
+    ]
     assert said[0].startswith("Baton")
     assert said[1].startswith("Sam Rivera") and SDR_ANSWERS[0] in said[1]
     sdr_lines = [line for line in said if line.startswith("Sam Rivera")]

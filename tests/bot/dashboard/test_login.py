@@ -203,9 +203,7 @@ async def test_logout_ends_the_session(dash: Dashboard) -> None:
     user = dash.account()
     await dash.login(user)
     token = await dash.token()
-    response = await dash.client.post(
-        "/dashboard/logout", data={"csrf_token": token}, headers=HTML
-    )
+    response = await dash.client.post("/dashboard/logout", data={"csrf_token": token}, headers=HTML)
     assert response.status_code == 303
     assert response.headers["location"] == "/dashboard/login"
     [cookie] = _cookie_headers(response, "baton_session")

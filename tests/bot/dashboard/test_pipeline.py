@@ -25,7 +25,10 @@ def _own(session: Session, lead: Lead, user: User) -> None:
 
 def _to_mql(session: Session, lead: Lead) -> None:
     move_stage(
-        session=session, lead=lead, event=StageEvent.MARK_MQL, actor=Actor.system("test"),
+        session=session,
+        lead=lead,
+        event=StageEvent.MARK_MQL,
+        actor=Actor.system("test"),
         reason="test",
     )
     session.commit()
@@ -52,7 +55,12 @@ async def test_leads_by_stage_with_counts_owner_and_filters(dash: Dashboard) -> 
     page = await dash.page("/dashboard/leads")
     assert page.status_code == 200
     assert _counts(page.text) == {
-        "new": 2, "mql": 1, "sal": 0, "sql": 0, "nurture": 0, "disqualified": 0
+        "new": 2,
+        "mql": 1,
+        "sal": 0,
+        "sql": 0,
+        "nurture": 0,
+        "disqualified": 0,
     }
     assert sorted(_names(page.text)) == ["Ada Acme", "Bo Beta", "Cy Gamma"]
     row = text(re.search(r"<tr>\s*<td><a[^>]*>Ada Acme.*?</tr>", page.text, re.S).group(0))  # type: ignore[union-attr]
@@ -96,7 +104,9 @@ async def test_the_csv_export_is_the_current_view_and_safe_for_spreadsheets(
     dash: Dashboard,
 ) -> None:
     with dash.runtime.session() as session:
-        make_lead(session, name="=HYPERLINK(\"http://evil\")", company_name="Evil", source_channel="ads")
+        make_lead(
+            session, name='=HYPERLINK("http://evil")', company_name="Evil", source_channel="ads"
+        )
         make_lead(session, name="Plain Person", company_name="Fine", source_channel="seo")
     await dash.login(dash.account())
     response = await dash.client.get("/dashboard/leads.csv", params={"source": "ads"})
@@ -104,7 +114,7 @@ async def test_the_csv_export_is_the_current_view_and_safe_for_spreadsheets(
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://evil\")"]
+    assert [r["name"] for r in rows] == ['\'=HYPERLINK("http://evil")']
     assert rows[0]["source_channel"] == "ads"
     assert rows[0]["stage"] == "new"
     everything = await dash.client.get("/dashboard/leads.csv")

@@ -350,14 +350,45 @@ async def test_the_home_is_republished_when_a_lead_moves(baton: SlackBaton) -> N
         session.commit()
     await baton.deliver()
     # MQL → SAL with a request: the owner's Home and the active managers' with a Slack account.
-    assert sorted(c.params["user_id"] for c in baton.slack.of("views.publish")[1:]) == [
-        "UBOSS",
-        "USDR",
-    ]
+    # (The stage change and the request each refresh them; the last publish is what shows.)
+    assert {c.params["user_id"] for c in baton.slack.of("views.publish")[1:]} == {"UBOSS", "USDR"}
     waits = _lead_block(_published(baton, "USDR")[-1], "Moving Lead")
     assert "Waiting for approval since" in waits["text"]["text"]
-    (board,) = _published(baton, "UBOSS")
+    board = _published(baton, "UBOSS")[-1]
     assert _texts(board)[0] == "Pending approvals (1)"
+
+
+async def test_a_rejection_that_keeps_the_lead_in_sal_refreshes_the_homes(
+    baton: SlackBaton,
+) -> None:
+    rt = baton.runtime
+    with rt.session() as session:
+        sam = make_user(session, slack_user_id="USDR")
+        boss = make_user(session, slack_user_id="UBOSS", role=Role.MANAGER)
+        lead = _owned(session, sam, name="Rejected Lead")
+        request, _ = ask_for_handoff(
+            session=session, lead_id=lead.id or 0, user=sam, rules=rt.rules
+        )
+        session.commit()
+    await baton.deliver()
+    published = len(baton.slack.of("views.publish"))
+    with rt.session() as session:
+        decide_handoff(
+            session=session,
+            request_id=request.id or 0,
+            approve=False,
+            user=boss,
+            comment="needs a champion",
+            rules=rt.rules,
+        )
+        session.commit()
+    await baton.deliver()
+    assert {c.params["user_id"] for c in baton.slack.of("views.publish")[published:]} == {
+        "UBOSS",
+        "USDR",
+    }
+    board = _published(baton, "UBOSS")[-1]
+    assert _texts(board)[0] == "Pending approvals (0)"
 
 
 async def test_approving_from_the_home_tab_moves_the_lead_and_refreshes_the_home(

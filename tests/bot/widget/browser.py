@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -36,6 +38,19 @@ HOST_PAGE = """<!doctype html>
 <script src="{baton}/widget.js" data-baton-widget="{widget}" async></script>
 </body></html>
 """
+
+
+def require_chromium() -> None:
+    """Call at the top of a browser test module: skip it, saying why, when Debian's chromium is
+    missing; under CI=true fail instead, because CI must run the browser tests."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{CHROMIUM} is missing; CI must install chromium", pytrace=False)
+    pytest.skip(
+        f"browser tests skipped: {CHROMIUM} not found (apt-get install chromium)",
+        allow_module_level=True,
+    )
 
 
 def _listening_socket(host: str) -> socket.socket:

@@ -6,22 +6,22 @@ except under CI=true, where they must run.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.bot.widget.browser import CHROMIUM, CHROMIUM_ARGS, WIDGET_ID, baton_server, host_site
+from tests.bot.widget.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WIDGET_ID,
+    baton_server,
+    host_site,
+    require_chromium,
+)
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{CHROMIUM} is missing; CI must install chromium", pytrace=False)
-    pytest.skip(
-        f"browser tests skipped: {CHROMIUM} not found (apt-get install chromium)",
-        allow_module_level=True,
-    )
+require_chromium()
 
 from playwright.sync_api import (  # noqa: E402
     Browser,
