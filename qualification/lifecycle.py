@@ -139,6 +139,14 @@ def allowed_events(stage: Stage) -> list[StageEvent]:
     ]
 
 
+# The audit log keeps at most this many characters of a reason (a comment may be longer).
+MAX_REASON = 2000
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def plan_stage_change(
     *,
     current: Stage,
@@ -148,7 +156,7 @@ def plan_stage_change(
     context: MoveContext | None = None,
 ) -> StageMove:
     """Validate a move and return it; raise `IllegalStageChange` if it is not allowed."""
-    reason = reason.strip()
+    reason = _clip(reason.strip(), MAX_REASON)
     if event in REASON_REQUIRED and not reason:
         raise IllegalStageChange(
             current=current.value, event=event.value, detail="a reason is required"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,9 @@ from storage.models import HandoffRequest, Lead, ScoreEntry, User
 
 TOP_REASONS = 3
 
+
+# A ledger note may end with its own points, e.g. "VP of Sales (+15)"; the view adds the sum.
+_TRAILING_POINTS = re.compile(r"\s*\([+\-−]?\d+\)\s*$")
 
 @dataclass(frozen=True)
 class BantLine:
@@ -79,7 +83,9 @@ def handoff_view(*, session: Session, request_id: int) -> HandoffView:
             )
             for d, a in answers.items()
         ),
-        top_reasons=tuple(f"{note} (+{points})" for points, note in top[:TOP_REASONS]),
+        top_reasons=tuple(
+            f"{_TRAILING_POINTS.sub('', note)} (+{points})" for points, note in top[:TOP_REASONS]
+        ),
         requested_by=(requester.name or requester.email) if requester else request.requested_by,
         requester_slack_id=requester.slack_user_id if requester else None,
         status=request.status.value,

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from bot.dashboard.approvals import build_approvals_router
 from bot.dashboard.auth import build_auth_router
+from bot.dashboard.flows import build_flows_router
+from bot.dashboard.funnel import build_funnel_router
 from bot.dashboard.leads import build_leads_router
 from bot.dashboard.state import LoginLimits, build_dashboard
 from bot.dashboard.static import build_static_router
@@ -24,3 +27,6 @@ def mount_dashboard(app: FastAPI, runtime: Runtime, *, limits: LoginLimits | Non
     app.include_router(build_static_router())
     app.include_router(build_auth_router())
     app.include_router(build_leads_router())
+    app.include_router(build_approvals_router())
+    app.include_router(build_flows_router())
+    app.include_router(build_funnel_router())

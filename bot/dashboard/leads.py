@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from bot.dashboard.approvals import DecisionNotice
 from bot.dashboard.deps import CurrentUser, DashboardDep
 from bot.dashboard.exports import pipeline_csv
 from bot.dashboard.pages import render_page
@@ -114,13 +115,19 @@ def build_leads_router() -> APIRouter:
 
     @router.get("/leads/{lead_id}", name="dashboard_lead", response_class=HTMLResponse)
     def lead(
-        lead_id: int, request: Request, user: CurrentUser, dashboard: DashboardDep
+        lead_id: int,
+        request: Request,
+        user: CurrentUser,
+        dashboard: DashboardDep,
+        notice: DecisionNotice,
     ) -> Response:
         """Contact, company, stage with its audit trail, BANT answers, score ledger, behaviour,
-        transcripts and the pending handoff request of one lead."""
+        transcripts and the pending handoff request of one lead (managers decide it here)."""
         with dashboard.runtime.session() as session:
             detail = lead_detail(session=session, lead_id=lead_id)
             session.commit()
-        return render_page(request, "lead.html", user=user, active="pipeline", detail=detail)
+        return render_page(
+            request, "lead.html", user=user, active="pipeline", detail=detail, notice=notice
+        )
 
     return router

@@ -20,9 +20,9 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("pipeline", "Pipeline", "/dashboard/leads"),
-    NavItem("approvals", "Approvals", "/dashboard/approvals", managers_only=True, ready=False),
-    NavItem("funnel", "Funnel", "/dashboard/funnel", ready=False),
-    NavItem("flows", "Flows & rules", "/dashboard/flows", ready=False),
+    NavItem("approvals", "Approvals", "/dashboard/approvals", managers_only=True),
+    NavItem("funnel", "Funnel", "/dashboard/funnel"),
+    NavItem("flows", "Flows & rules", "/dashboard/flows"),
 )
 
 

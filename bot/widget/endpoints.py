@@ -1,4 +1,5 @@
-"""The widget's JSON endpoints: public config (for the loader), session and turn (for the frame)."""
+"""The widget's JSON endpoints: public config (for the loader); session, turn and restart (for
+the frame)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from bot.runtime import Runtime
-from bot.widget.chat import open_chat, take_turn
+from bot.widget.chat import ChatView, open_chat, take_turn
 from bot.widget.guard import WidgetLimits, allowed, enforce_visitor, load_widget
 from bot.widget.loader import LOADER_VERSION
+from bot.widget.restart import restart_chat
 from bot.widget.schemas import (
     ConflictResponse,
     ErrorResponse,
     HistoryItem,
     PromptOut,
+    RestartRequest,
+    RestartResponse,
     SessionRequest,
     SessionResponse,
     TurnRequest,
@@ -36,6 +40,10 @@ def _cors(request: Request, response: Response) -> None:
     response.headers["Vary"] = "Origin"
     if origin:
         response.headers["Access-Control-Allow-Origin"] = origin
+
+
+def _history(view: ChatView) -> list[HistoryItem]:
+    return [HistoryItem.model_validate(item) for item in view.history]
 
 
 def build_endpoints(rt: Runtime, limits: WidgetLimits) -> APIRouter:
@@ -81,8 +89,53 @@ def build_endpoints(rt: Runtime, limits: WidgetLimits) -> APIRouter:
         response.headers["Cache-Control"] = "no-store"
         return SessionResponse(
             token=view.token,
-            history=[HistoryItem.model_validate(item) for item in view.history],
+            history=_history(view),
             prompt=PromptOut.of(view.prompt),
+            can_restart=view.can_restart,
+        )
+
+    @router.post(
+        "/restart",
+        name="widget_restart",
+        summary="Start a new conversation after the chat ended",
+        response_model=RestartResponse,
+        responses={409: {"model": ConflictResponse, "description": "This visitor may not restart"}},
+    )
+    def restart(
+        widget_id: str, body: RestartRequest, request: Request, response: Response
+    ) -> RestartResponse | JSONResponse:
+        """A new conversation for the visitor and lead when the chat has ended (same shape as
+        the session answer). While the chat is still active it is returned as it is
+        (`restarted: false`), so a double click starts one conversation. 409 with a message for
+        the visitor when the lead is already with sales, disqualified, or waiting for a person.
+        Counted against the session rate limits."""
+        widget = load_widget(rt, request, widget_id)
+        enforce_visitor(
+            rt,
+            request,
+            kind="session",
+            token=body.token,
+            per_ip=limits.session_per_ip,
+            per_token=limits.session_per_token,
+        )
+        result = restart_chat(rt=rt, widget=widget, token=body.token)
+        _cors(request, response)
+        response.headers["Cache-Control"] = "no-store"
+        view = result.view
+        if result.refused is not None:
+            refusal = ConflictResponse(
+                error="RestartRefused", detail=result.refused, prompt=PromptOut.of(view.prompt)
+            )
+            refused = JSONResponse(status_code=409, content=refusal.model_dump())
+            _cors(request, refused)
+            refused.headers["Cache-Control"] = "no-store"
+            return refused
+        return RestartResponse(
+            token=view.token,
+            history=_history(view),
+            prompt=PromptOut.of(view.prompt),
+            can_restart=view.can_restart,
+            restarted=result.restarted,
         )
 
     @router.post(
@@ -122,6 +175,6 @@ def build_endpoints(rt: Runtime, limits: WidgetLimits) -> APIRouter:
             conflicted = JSONResponse(status_code=409, content=conflict.model_dump())
             _cors(request, conflicted)
             return conflicted
-        return TurnResponse(prompt=PromptOut.of(result.prompt))
+        return TurnResponse(prompt=PromptOut.of(result.prompt), can_restart=result.can_restart)
 
     return router

@@ -64,6 +64,7 @@ def build_frame(rt: Runtime) -> APIRouter:
             "theme": widget.theme,
             "session_url": request.url_for("widget_session", widget_id=widget.public_id).path,
             "turn_url": request.url_for("widget_turn", widget_id=widget.public_id).path,
+            "restart_url": request.url_for("widget_restart", widget_id=widget.public_id).path,
         }
         html = render(
             "widget/frame.html",

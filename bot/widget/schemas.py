@@ -80,6 +80,20 @@ class SessionResponse(BaseModel):
     token: str = Field(description="Opaque visitor token; keep it and send it back.")
     history: list[HistoryItem]
     prompt: PromptOut
+    can_restart: bool = Field(
+        default=False, description="The chat ended and the visitor may start a new one."
+    )
+
+
+class RestartRequest(BaseModel):
+    token: str = Field(max_length=200)
+
+
+class RestartResponse(SessionResponse):
+    restarted: bool = Field(
+        description="True when a new conversation began; false when the visitor's chat was "
+        "still active and is returned as it is."
+    )
 
 
 class TurnRequest(BaseModel):
@@ -91,6 +105,9 @@ class TurnRequest(BaseModel):
 
 class TurnResponse(BaseModel):
     prompt: PromptOut
+    can_restart: bool = Field(
+        default=False, description="The chat ended and the visitor may start a new one."
+    )
 
 
 class ConflictResponse(BaseModel):

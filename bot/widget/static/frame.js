@@ -5,10 +5,11 @@
   function $(id) { return document.getElementById(id); }
   var messages = $("messages"), choices = $("choices"), input = $("answer"), form = $("composer");
   var sendButton = $("send"), typing = $("typing"), statusLine = $("status");
+  var restartBox = $("restart-box"), restartButton = $("restart");
   var embedded = window.parent !== window;
   var state = {
     token: null, prompt: null, queue: [], busy: false, started: false, initialised: false,
-    consentShown: false
+    consentShown: false, restarting: false
   };
 
   document.documentElement.style.setProperty("--accent", cfg.theme.color);
@@ -65,7 +66,8 @@
     input.placeholder = expects === "email" ? "name@company.com" : "Type your answer…";
   }
 
-  function renderPrompt(prompt, asNewMessage) {
+  /* `canRestart`: the chat ended and the server lets this visitor start a new one. */
+  function renderPrompt(prompt, asNewMessage, canRestart) {
     state.prompt = prompt;
     if (asNewMessage) {
       prompt.notices.forEach(function (text) { note(text); });
@@ -88,10 +90,13 @@
     }
     setInputHints(prompt.expects);
     input.disabled = sendButton.disabled = prompt.done;
+    restartBox.hidden = !(prompt.done && canRestart);
     scrollDown(); // the quick replies above the input may have shrunk the message list
     if (prompt.done) {
-      note("This chat has ended. Thank you!", "ended");
-      $("close").focus();
+      var previous = $("ended-note");
+      if (previous) previous.removeAttribute("id");
+      note("This chat has ended. Thank you!", "ended").id = "ended-note";
+      (restartBox.hidden ? $("close") : restartButton).focus();
     } else {
       input.focus();
     }
@@ -133,6 +138,27 @@
     });
   }
 
+  /* Show a conversation as the server has it (session and restart answers). */
+  function showChat(data) {
+    state.token = data.token;
+    tell("baton:token", { token: data.token });
+    messages.textContent = "";
+    state.consentShown = false;
+    data.history.forEach(function (item) {
+      if (item.direction === "in") {
+        bubble("visitor", item.text);
+      } else {
+        item.notices.forEach(function (text) { note(text); });
+        consentBefore(item.expects);
+        bubble("bot", item.text);
+      }
+    });
+    state.queue.forEach(function (item) { messages.appendChild(item.bubble); });
+    renderPrompt(data.prompt, false, data.can_restart);
+    state.started = true;
+    pump();
+  }
+
   function openSession(token, page) {
     state.started = false;
     request(cfg.session_url, { token: token, page: page || {}, host_origin: cfg.parent_origin })
@@ -141,25 +167,34 @@
           note((result.data && result.data.detail) || "The chat is not available right now.");
           return;
         }
-        var data = result.data;
-        state.token = data.token;
-        tell("baton:token", { token: data.token });
-        messages.textContent = "";
-        state.consentShown = false;
-        data.history.forEach(function (item) {
-          if (item.direction === "in") {
-            bubble("visitor", item.text);
-          } else {
-            item.notices.forEach(function (text) { note(text); });
-            consentBefore(item.expects);
-            bubble("bot", item.text);
-          }
-        });
-        state.queue.forEach(function (item) { messages.appendChild(item.bubble); });
-        renderPrompt(data.prompt, false);
-        state.started = true;
-        pump();
+        showChat(result.data);
       });
+  }
+
+  /* A new conversation after the chat ended. The server starts at most one, so a second click
+   * or another tab only gets the conversation already started. */
+  function restartChat() {
+    if (state.restarting || !state.token) return;
+    state.restarting = true;
+    restartButton.setAttribute("aria-disabled", "true");
+    showStatus("Starting a new conversation…");
+    request(cfg.restart_url, { token: state.token }).then(function (result) {
+      state.restarting = false;
+      restartButton.removeAttribute("aria-disabled");
+      var data = result.data || {};
+      if (result.status === 200) {
+        showChat(data);
+      } else if (result.status === 403) {
+        tell("baton:forget");
+        restartBox.hidden = true;
+        note("Your chat session was not recognised, so a new one has started.");
+        openSession(null, null);
+      } else {
+        restartBox.hidden = true;
+        note(data.detail || "A new conversation could not be started.");
+        $("close").focus();
+      }
+    });
   }
 
   function keepText(text) {
@@ -183,7 +218,7 @@
       item.bubble.classList.remove("pending");
       var data = result.data || {};
       if (result.status === 200) {
-        renderPrompt(data.prompt, true);
+        renderPrompt(data.prompt, true, data.can_restart);
       } else if (result.status === 409) {
         // Another tab or click answered first: show the conversation as the server has it.
         item.bubble.remove();
@@ -223,6 +258,7 @@
     input.focus();
   });
   $("close").addEventListener("click", function () { tell("baton:close"); });
+  restartButton.addEventListener("click", restartChat);
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") tell("baton:close");
   });
@@ -233,8 +269,9 @@
     if (data.type === "baton:init" && !state.initialised) {
       state.initialised = true;
       openSession(typeof data.token === "string" ? data.token : null, data.page || {});
-    } else if (data.type === "baton:focus" && !input.disabled) {
-      input.focus();
+    } else if (data.type === "baton:focus") {
+      if (!input.disabled) input.focus();
+      else if (!restartBox.hidden) restartButton.focus();
     }
   });
 

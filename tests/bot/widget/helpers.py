@@ -37,3 +37,20 @@ async def answer(
             "expected_version": version,
         },
     )
+
+
+async def finish_chat(
+    client: httpx.AsyncClient, widget: str, answers: list[str], *, token: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Open (or resume) a chat and answer each question; returns (token, last turn's body)."""
+    data = await open_session(client, widget, token=token)
+    token, body = data["token"], data
+    for text in answers:
+        response = await answer(client, widget, token, text, version=body["prompt"]["version"])
+        assert response.status_code == 200, response.text
+        body = response.json()
+    return token, body
+
+
+async def restart(client: httpx.AsyncClient, widget: str, token: str) -> httpx.Response:
+    return await client.post(f"/widget/{widget}/restart", json={"token": token})

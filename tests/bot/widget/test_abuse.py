@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from bot.widget.guard import Limit, WidgetLimits
-from tests.bot.widget.helpers import answer, open_session
+from tests.bot.widget.helpers import answer, open_session, restart
 
 
 @pytest.fixture
@@ -81,6 +81,21 @@ async def test_a_flood_of_sessions_from_one_address_is_429(
         (await client.post(f"/widget/{site_widget}/session", json={})).status_code for _ in range(7)
     ]
     assert statuses == [200] * 5 + [429, 429]
+
+
+async def test_restarts_count_against_the_visitors_session_limit(
+    client: httpx.AsyncClient, site_widget: str
+) -> None:
+    token = (await open_session(client, site_widget))["token"]
+    await open_session(client, site_widget, token=token)  # this token's first session request
+    statuses = [(await restart(client, site_widget, token)).status_code for _ in range(3)]
+    # The chat is still active, so the first two restarts answer it unchanged.
+    assert statuses == [200, 200, 429]
+    limited = await restart(client, site_widget, token)
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert (
+        await client.post(f"/widget/{site_widget}/session", json={"token": token})
+    ).status_code == 429
 
 
 async def test_security_headers(client: httpx.AsyncClient, site_widget: str) -> None:

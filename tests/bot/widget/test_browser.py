@@ -180,3 +180,42 @@ def test_the_widget_fits_a_360_pixel_screen(browser: Browser, servers: tuple[str
         assert send is not None and send["x"] + send["width"] <= box["x"] + box["width"]
     finally:
         context.close()
+
+
+def test_a_visitor_whose_chat_ended_starts_a_new_one(page: Page, servers: tuple[str, str]) -> None:
+    _baton, origin = servers
+    frame = open_widget(page, origin)
+    say(frame, "Nina Nurture", "work email")
+    say(frame, "nina@restart-browser.io", "which company")
+    say(frame, "Restart Co", "main challenge")
+    say(frame, "Our reps waste hours on manual data entry", "budget")
+    say(frame, "skip", "role")
+    say(frame, "I'm the VP of Sales and I decide", "when would you")
+    say(frame, "skip", "how many people")
+    say(frame, "skip", "what do you use")
+    frame.get_by_role("button", name="A CRM").click()
+    expect(frame.locator(".bubble.bot").last).to_contain_text("timing isn't quite right")
+    start_again = frame.get_by_role("button", name="Start a new conversation")
+    # Focused as soon as it appears, so a screen reader reads it out with the ended note.
+    expect(start_again).to_be_focused()
+    expect(start_again).to_have_accessible_description("This chat has ended. Thank you!")
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "widget-restart.png"))
+    token = page.evaluate(f"localStorage.getItem('baton:{WIDGET_ID}:token')")
+
+    page.keyboard.press("Enter")
+    # The new conversation asks only what is still unknown: the skipped budget first.
+    expect(frame.locator(".bubble.bot")).to_have_count(1)
+    expect(frame.locator(".bubble.bot").last).to_contain_text("Hi Nina!")
+    expect(frame.locator(".bubble.bot").last).to_contain_text("budget")
+    expect(start_again).to_be_hidden()
+    expect(frame.locator("#answer")).to_be_focused()
+    say(frame, "about $50k a year", "when would you")
+
+    page.reload()
+    frame = page.frame_locator(f"iframe[data-baton-frame='{WIDGET_ID}']")
+    expect(frame.locator(".bubble.visitor")).to_have_text(["about $50k a year"])
+    expect(frame.locator(".bubble.bot").last).to_contain_text("When would you")
+    expect(frame.locator("#answer")).to_be_enabled()
+    expect(frame.get_by_role("button", name="Start a new conversation")).to_be_hidden()
+    assert page.evaluate(f"localStorage.getItem('baton:{WIDGET_ID}:token')") == token

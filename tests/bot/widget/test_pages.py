@@ -50,6 +50,7 @@ async def test_the_frame_carries_its_config_escaped(
     assert config["parent_origin"] == "https://www.example.com"
     assert config["consent_text"] == "We may email you."
     assert config["turn_url"] == f"/widget/{site_widget}/turn"
+    assert config["restart_url"] == f"/widget/{site_widget}/restart"
     script = await client.get("/widget-assets/frame.js")
     assert script.status_code == 200
     assert ".innerHTML" not in script.text
