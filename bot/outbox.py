@@ -15,13 +15,22 @@ from datetime import UTC, datetime
 
 from bot.runtime import Runtime
 from storage.models import OutboxItem
-from storage.outbox_worker import claim_batch, mark_done, mark_failed
+from storage.outbox_worker import MAX_ATTEMPTS, claim_batch, defer, mark_done, mark_failed
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Runtime, OutboxItem], Awaitable[None]]
 # A job run every `interval` seconds by the delivery loop (e.g. queue reminders that are due).
 PeriodicJob = Callable[[Runtime, datetime], Awaitable[None]]
+
+
+class Deferred(Exception):
+    """Raised by a handler whose item must wait (for example behind an earlier item it has to
+    follow): the item is put off until `until`, and no attempt is counted."""
+
+    def __init__(self, until: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
 
 
 @dataclass
@@ -35,22 +44,29 @@ class OutboxDispatcher:
     """Which handler delivers which topic, and the periodic jobs of the delivery loop.
 
     An item whose topic has no handler is marked done without action: domain events are
-    recorded for every change so that subscribers added later (webhooks) can be wired in, and
-    until one exists there is nobody to deliver them to.
+    recorded for every change so that subscribers added later can be wired in, and until one
+    exists there is nobody to deliver them to. (Webhooks get items of their own, queued beside
+    each domain event: see storage.webhook_events.)
     """
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._max_attempts: dict[str, int] = {}
         self._periodic: list[_Periodic] = []
 
-    def register(self, topic: str, handler: Handler) -> None:
-        """Deliver items of `topic` with `handler` (one handler per topic: a retry re-runs it)."""
+    def register(self, topic: str, handler: Handler, *, max_attempts: int = MAX_ATTEMPTS) -> None:
+        """Deliver items of `topic` with `handler` (one handler per topic: a retry re-runs it);
+        an item that has failed `max_attempts` times is given up ('dead')."""
         if topic in self._handlers:
             raise ValueError(f"outbox topic {topic!r} already has a handler")
         self._handlers[topic] = handler
+        self._max_attempts[topic] = max_attempts
 
     def handler_for(self, topic: str) -> Handler | None:
         return self._handlers.get(topic)
+
+    def max_attempts_for(self, topic: str) -> int:
+        return self._max_attempts.get(topic, MAX_ATTEMPTS)
 
     def every(self, interval: float, job: PeriodicJob) -> None:
         """Run `job` from the delivery loop at most once per `interval` seconds."""
@@ -76,12 +92,24 @@ def _claim(runtime: Runtime, now: datetime) -> list[OutboxItem]:
         return items
 
 
-def _finish(runtime: Runtime, item_id: int, error: str | None, now: datetime) -> None:
+def _finish(
+    runtime: Runtime,
+    item_id: int,
+    error: str | None,
+    now: datetime,
+    *,
+    deferred_until: datetime | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> None:
     with runtime.session() as session:
-        if error is None:
+        if deferred_until is not None:
+            defer(session=session, item_id=item_id, until=deferred_until)
+        elif error is None:
             mark_done(session=session, item_id=item_id, now=now)
         else:
-            mark_failed(session=session, item_id=item_id, error=error, now=now)
+            mark_failed(
+                session=session, item_id=item_id, error=error, now=now, max_attempts=max_attempts
+            )
         session.commit()
 
 
@@ -95,14 +123,25 @@ async def run_once(
         assert item.id is not None
         handler = dispatcher.handler_for(item.topic)
         error: str | None = None
+        deferred_until: datetime | None = None
         if handler is not None:
             try:
                 await handler(runtime, item)
+            except Deferred as wait:
+                deferred_until = wait.until
             except Exception as exc:  # any failure is retried later, never fatal to the batch
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning("outbox item %s (%s) failed: %s", item.id, item.topic, error)
         finished_at = now or datetime.now(UTC)
-        await asyncio.to_thread(_finish, runtime, item.id, error, finished_at)
+        await asyncio.to_thread(
+            _finish,
+            runtime,
+            item.id,
+            error,
+            finished_at,
+            deferred_until=deferred_until,
+            max_attempts=dispatcher.max_attempts_for(item.topic),
+        )
     return len(items)
 
 
@@ -129,8 +168,13 @@ async def outbox_loop(
 
 
 def build_dispatcher(runtime: Runtime) -> OutboxDispatcher:
-    """The handlers this process delivers with: Slack's when Slack is configured."""
+    """The handlers this process delivers with: webhooks, and Slack's when Slack is configured."""
+    from bot.retention import register_retention
+    from bot.webhooks.delivery import register_webhooks
+
     dispatcher = OutboxDispatcher()
+    register_webhooks(dispatcher)
+    register_retention(dispatcher)
     if runtime.settings.slack_enabled:
         from bot.slack.delivery import register_deliveries
 

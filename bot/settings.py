@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.secrets import parse_keys
+
 
 class Settings(BaseSettings):
     """Everything configurable. Build one with `Settings()` (environment) or keyword arguments."""
@@ -36,6 +38,15 @@ class Settings(BaseSettings):
     outbox_worker: bool = Field(
         default=True,
         description="Deliver outbox items (Slack posts, webhooks) from this process.",
+    )
+    retention_days: int = Field(
+        default=730,
+        ge=0,
+        description=(
+            "Delete chat transcripts (conversations and their messages) that ended more than"
+            " this many days ago, once a day; answers, score and stage history stay. 0 keeps"
+            " them forever."
+        ),
     )
     host: str = "127.0.0.1"
     port: int = 8000
@@ -108,6 +119,38 @@ class Settings(BaseSettings):
         ),
         repr=False,
     )
+
+    encryption_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("encryption_key", "BATON_ENCRYPTION_KEY"),
+        description=(
+            "Encrypts secrets stored in the database (webhook signing secrets). A Fernet key;"
+            " several, comma-separated, rotate it (the first encrypts, any decrypts)."
+        ),
+        repr=False,
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        validation_alias=AliasChoices("webhook_timeout_seconds", "BATON_WEBHOOK_TIMEOUT_SECONDS"),
+        description="How long a webhook receiver has to answer before the attempt fails.",
+    )
+    webhook_allow_private_networks: bool = Field(
+        default=False,
+        validation_alias=AliasChoices(
+            "webhook_allow_private_networks", "BATON_WEBHOOK_ALLOW_PRIVATE_NETWORKS"
+        ),
+        description="Allow webhooks to private addresses (10/8, 172.16/12, 192.168/16, fc00::/7).",
+    )
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _valid_encryption_key(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # an empty variable is the same as an unset one
+        parse_keys(value)  # raises, saying what is wrong and how to make a key
+        return value
 
     @field_validator("secret_key")
     @classmethod

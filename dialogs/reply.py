@@ -49,6 +49,19 @@ def conversation_changes(
             channel=conversation.channel,
             action=turn.outcome.action,
         )
+        enqueue(
+            session=session,
+            kind="event",
+            topic="conversation.completed",
+            payload={
+                "conversation_id": turn.conversation_id,
+                "lead_id": conversation.lead_id,
+                "channel": conversation.channel,
+                "flow": f"{conversation.flow_id}@{conversation.flow_version}",
+                "outcome": turn.outcome.to_json(),
+            },
+            dedupe_key=f"conversation.completed:{turn.conversation_id}",
+        )
     elif turn.position == HUMAN:
         values.update(status="human", completed_at=turn.now)
         enqueue(

@@ -17,7 +17,9 @@ LEADS_READ = "leads:read"
 LEADS_WRITE = "leads:write"
 EVENTS_WRITE = "events:write"
 WIDGETS_ADMIN = "widgets:admin"
-SCOPES: tuple[str, ...] = (LEADS_READ, LEADS_WRITE, EVENTS_WRITE, WIDGETS_ADMIN)
+# Export and erase a person's data (the whole record, transcripts included): its own scope.
+PRIVACY = "privacy"
+SCOPES: tuple[str, ...] = (LEADS_READ, LEADS_WRITE, EVENTS_WRITE, WIDGETS_ADMIN, PRIVACY)
 
 _PREFIX_LEN = len("bk_") + 8  # "bk_" and 8 hex digits: the part shown in listings
 _KEY_LEN = _PREFIX_LEN + 1 + 43  # then "_" and a 43-character url-safe secret

@@ -371,3 +371,22 @@ class SlackThread(SQLModel, table=True):
     conversation_id: int = Field(foreign_key="conversations.id", index=True)
     user_id: int = Field(foreign_key="users.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- webhooks ------------------------------------------------------------------------
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A receiver of domain events (a CRM or a relay). Its deliveries are outbox items."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    # Event names it receives, or ["*"] for every one.
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The signing secret, encrypted with BATON_ENCRYPTION_KEY (storage.secrets).
+    secret: str = Field(max_length=1000)
+    active: bool = Field(default=True)
+    description: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from storage.models import OutboxItem
 from storage.savepoint import try_insert
+from storage.webhook_events import fan_out
 
 # A domain event (its topic says which); the worker fans it out to webhooks and Slack.
 EVENT = "event"
@@ -28,10 +29,12 @@ def enqueue(
     """Queue a side effect; a worker delivers it after the transaction commits.
 
     With a `dedupe_key`, queuing the same thing again returns the first item instead.
+    A new domain event is also queued for each webhook endpoint that receives it.
     """
     item = OutboxItem(kind=kind, topic=topic, payload=payload, dedupe_key=dedupe_key)
     if dedupe_key is None:
         session.add(item)
+        fan_out(session=session, event=item)
         return item
     existing = _by_dedupe_key(session, dedupe_key)
     if existing is not None:
@@ -42,6 +45,7 @@ def enqueue(
         if existing is None:
             raise refused
         return existing
+    fan_out(session=session, event=item)
     return item
 
 

@@ -23,6 +23,7 @@ DONE = "done"
 DEAD = "dead"
 
 MAX_ERROR_CHARS = 2000
+MAX_ATTEMPTS = 8
 BASE_DELAY_SECONDS = 5.0
 MAX_DELAY_SECONDS = 3600.0
 _JITTER = random.Random()
@@ -95,7 +96,7 @@ def scrub_error(error: str) -> str:
 
 
 def mark_failed(
-    *, session: Session, item_id: int, error: str, now: datetime, max_attempts: int = 8
+    *, session: Session, item_id: int, error: str, now: datetime, max_attempts: int = MAX_ATTEMPTS
 ) -> OutboxItem:
     """Record a failed attempt: retry later with backoff, or give up ('dead') after the last."""
     item = _get(session, item_id)
@@ -105,6 +106,15 @@ def mark_failed(
         item.status = DEAD
     else:
         item.next_attempt_at = now + timedelta(seconds=backoff_seconds(item.attempts))
+    session.add(item)
+    session.flush()
+    return item
+
+
+def defer(*, session: Session, item_id: int, until: datetime) -> OutboxItem:
+    """Put an item off until `until` without counting an attempt (it was not tried)."""
+    item = _get(session, item_id)
+    item.next_attempt_at = until
     session.add(item)
     session.flush()
     return item

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from bot.api.events import build_events_router
 from bot.api.imports import build_imports_router
 from bot.api.leads import build_leads_router
+from bot.api.privacy import build_privacy_router
 from bot.runtime import Runtime
 
 
@@ -17,4 +18,5 @@ def build_api_router(runtime: Runtime) -> APIRouter:
     router.include_router(build_leads_router())
     router.include_router(build_events_router())
     router.include_router(build_imports_router())
+    router.include_router(build_privacy_router())
     return router

@@ -1,4 +1,5 @@
-"""`baton lead`: show a lead, explain its score, re-score after a rules change."""
+"""`baton lead`: show a lead, explain its score, re-score after a rules change; export, erase,
+purge (bot/cli/lead_privacy.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime
 
 import typer
 
+from bot.cli import lead_privacy
 from bot.cli.render import render_explain, render_show
 from bot.runtime import build_runtime
 from bot.settings import Settings
@@ -89,4 +91,5 @@ def build() -> typer.Typer:
             session.commit()
         typer.echo(f"re-scored {seen} lead(s) with rules {rt.rules.version}; {changed} changed")
 
+    lead_privacy.register(app)
     return app

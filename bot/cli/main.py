@@ -18,6 +18,7 @@ from bot.cli import (
     serve,
     slack,
     user,
+    webhook,
     widget,
 )
 from bot.cli.errors import report_errors
@@ -43,6 +44,7 @@ def build_cli() -> typer.Typer:
     app.add_typer(apikey.build(), name="apikey")
     app.add_typer(outbox.build(), name="outbox")
     app.add_typer(slack.build(), name="slack")
+    app.add_typer(webhook.build(), name="webhook")
     return app
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 
+from qualification.csvcells import csv_cell
 from storage.pipeline import PipelineRow
 
 PIPELINE_COLUMNS = (
@@ -21,18 +22,8 @@ PIPELINE_COLUMNS = (
     "last_activity",
 )
 
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: object) -> str:
-    """The text of a CSV cell; text a spreadsheet would run as a formula is quoted with '."""
-    if value is None:
-        return ""
-    if isinstance(value, int | float):
-        return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+# One rule for every CSV Baton writes: text a spreadsheet would run as a formula is quoted.
+cell = csv_cell
 
 
 def pipeline_csv(rows: Iterable[PipelineRow]) -> str:

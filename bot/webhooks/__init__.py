@@ -1,0 +1,1 @@
+"""Outbound webhooks: signed JSON POSTs of domain events to CRMs and relays."""
