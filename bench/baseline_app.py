@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 from sqlalchemy import Engine
+from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, select
 
 from storage.db import create_db_engine
@@ -20,14 +21,19 @@ from storage.db import create_db_engine
 ROWS = 10_000
 
 
-class BenchCounter(SQLModel, table=True):
+class BenchModel(SQLModel, registry=registry()):
+    """The baseline's own tables: a registry apart from Baton's, so importing this module never
+    adds tables to Baton's schema (migrations, the test suite's clean-up)."""
+
+
+class BenchCounter(BenchModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(index=True, unique=True, max_length=40)
     turns: int = 0
     updated_at: datetime | None = None
 
 
-class BenchMessage(SQLModel, table=True):
+class BenchMessage(BenchModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     counter_id: int = Field(foreign_key="benchcounter.id", index=True)
     text: str = Field(max_length=2000)
@@ -46,8 +52,7 @@ class TurnOut(BaseModel):
 def prepare(database_url: str) -> None:
     """Create the tables and the rows the endpoint updates (before any worker starts)."""
     engine = create_db_engine(database_url)
-    tables = [SQLModel.metadata.tables[name] for name in ("benchcounter", "benchmessage")]
-    SQLModel.metadata.create_all(engine, tables=tables)
+    BenchModel.metadata.create_all(engine)
     with Session(engine) as session:
         if session.exec(select(BenchCounter).limit(1)).first() is None:
             session.add_all(BenchCounter(key=f"k{n}") for n in range(ROWS))

@@ -120,3 +120,9 @@ def add_user_from_slack(
             raise
         return winner, False
     return user, True
+
+
+def has_unlinked_users(*, session: Session) -> bool:
+    """True when some active user has no Slack account yet (one could be linked by email)."""
+    query = select(User.id).where(col(User.slack_user_id).is_(None), User.active == True)  # noqa: E712
+    return session.exec(query.limit(1)).first() is not None

@@ -33,3 +33,10 @@ def test_percentiles_and_table() -> None:
 def test_modules_used_by_the_runners_load() -> None:
     assert baseline_app.create and chat.compare and memory.measure and slack.compare
     assert widget.measure and servers.baton_argv(8000, 2)[-1] == "2"
+
+
+def test_the_baseline_tables_stay_out_of_batons_schema() -> None:
+    from sqlmodel import SQLModel
+
+    assert not {"benchcounter", "benchmessage"} & set(SQLModel.metadata.tables)
+    assert set(baseline_app.BenchModel.metadata.tables) == {"benchcounter", "benchmessage"}

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from bot.runtime import Runtime
 from bot.slack.runner import in_transaction
-from storage.users import get_user_by_slack_id, link_slack_account
+from storage.users import get_user_by_slack_id, has_unlinked_users, link_slack_account
 
 log = logging.getLogger("baton.slack")
 # Linking runs before the listener acknowledges, so Slack's answer must not take long.
@@ -73,8 +73,17 @@ async def profile_or_none(client: AsyncWebClient, slack_user_id: str) -> SlackPr
 async def ensure_linked(client: AsyncWebClient, runtime: Runtime, slack_user_id: str) -> bool:
     """True when the account is (now) linked to an active Baton user. A Slack failure or a
     slow answer only means "not linked this time": the person is refused and may retry."""
-    if await in_transaction(runtime, lambda session: is_member(session, slack_user_id)):
+    member, linkable = await in_transaction(
+        runtime,
+        lambda session: (
+            is_member(session, slack_user_id),
+            has_unlinked_users(session=session),
+        ),
+    )
+    if member:
         return True
+    if not linkable:  # nobody to link to: spare the Slack call (it runs before the ack)
+        return False
     profile = await profile_or_none(client, slack_user_id)
     if profile is None or profile.email is None:
         return False

@@ -92,6 +92,17 @@ async def test_a_stranger_is_refused_with_a_request_access_button(baton: SlackBa
         assert get_user_by_slack_id(session=session, slack_user_id="USTRANGER") is None
 
 
+async def test_nobody_to_link_means_no_slack_call_before_the_answer(baton: SlackBaton) -> None:
+    with baton.runtime.session() as session:
+        make_user(session, email="ann@acme.com", slack_user_id="UANN")  # everyone is linked
+    baton.slack.add_user("USTRANGER", email="stranger@elsewhere.io", name="Stan")
+
+    await send(baton.client, command_body("USTRANGER", "x@y.io"), FORM)
+    (refusal,) = await baton.slack.wait_for("chat.postEphemeral")
+    assert refusal.params["user"] == "USTRANGER"
+    assert baton.slack.of("users.info") == []
+
+
 async def _request_access(baton: SlackBaton) -> tuple[str, str]:
     """UNEW clicks Request access on their Home tab; returns where the card is."""
     baton.slack.add_user("UNEW", email="New.Person@acme.com", name="New <Person>")
