@@ -126,3 +126,13 @@ def has_unlinked_users(*, session: Session) -> bool:
     """True when some active user has no Slack account yet (one could be linked by email)."""
     query = select(User.id).where(col(User.slack_user_id).is_(None), User.active == True)  # noqa: E712
     return session.exec(query.limit(1)).first() is not None
+
+
+def slack_managers(*, session: Session) -> list[User]:
+    """Active managers with a Slack account (whose Home shows the pending approvals)."""
+    query = select(User).where(
+        User.role == Role.MANAGER,
+        col(User.slack_user_id).is_not(None),
+        User.active == True,  # noqa: E712
+    )
+    return list(session.exec(query).all())

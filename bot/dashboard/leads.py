@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from bot.dashboard.approvals import DecisionNotice
+from bot.dashboard.approvals import DecisionNotice, actor_label
 from bot.dashboard.deps import CurrentUser, DashboardDep
 from bot.dashboard.exports import pipeline_csv
 from bot.dashboard.pages import render_page
@@ -127,7 +127,13 @@ def build_leads_router() -> APIRouter:
             detail = lead_detail(session=session, lead_id=lead_id)
             session.commit()
         return render_page(
-            request, "lead.html", user=user, active="pipeline", detail=detail, notice=notice
+            request,
+            "lead.html",
+            user=user,
+            active="pipeline",
+            detail=detail,
+            notice=notice,
+            who=actor_label,
         )
 
     return router

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.runtime import Runtime
 from bot.slack.home import View, home_view, unknown_home
@@ -20,7 +20,7 @@ from bot.slack.runner import in_transaction
 from qualification.stages import Role, Stage
 from storage.home import ManagerBoard, home_for, manager_board
 from storage.models import Lead, OutboxItem, User
-from storage.users import get_user_by_slack_id
+from storage.users import get_user_by_slack_id, slack_managers
 
 if TYPE_CHECKING:
     from bot.outbox import OutboxDispatcher
@@ -61,10 +61,7 @@ def homes_after_move(
     if owner is not None:
         audience.update(_linked([owner]))
     if approvals:
-        managers = session.exec(
-            select(User).where(User.role == Role.MANAGER, col(User.slack_user_id).is_not(None))
-        ).all()
-        audience.update(_linked(list(managers)))
+        audience.update(_linked(slack_managers(session=session)))
     board: ManagerBoard | None = None
     if any(user.role is Role.MANAGER for user in audience.values()):
         board = manager_board(session=session, now=now)
