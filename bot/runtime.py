@@ -11,6 +11,7 @@ from sqlmodel import Session
 from bot.settings import Settings
 from dialogs.engine import DialogEngine
 from dialogs.flow import FlowRegistry, default_flow, load_flow
+from dialogs.live_desk import LiveDesk
 from qualification.rules import RuleSet, default_rules, load_rules
 from storage.db import open_database
 
@@ -43,5 +44,10 @@ def build_runtime(settings: Settings) -> Runtime:
     rules = load_rules_from(settings)
     flows = load_flows_from(settings)
     engine = open_database(settings.database_url, auto_upgrade=settings.auto_upgrade)
-    dialogs = DialogEngine(flows=flows, rules=rules, clock=lambda: datetime.now(UTC))
+    desk = LiveDesk(
+        enabled=settings.live_chat_enabled,
+        hours=settings.business_hours,
+        answer_seconds=settings.live_chat_answer_seconds,
+    )
+    dialogs = DialogEngine(flows=flows, rules=rules, clock=lambda: datetime.now(UTC), desk=desk)
     return Runtime(settings=settings, engine=engine, rules=rules, flows=flows, dialogs=dialogs)

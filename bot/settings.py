@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qualification.business_hours import BusinessHours, BusinessHoursError
 from storage.secrets import parse_keys
 
 
@@ -102,6 +103,29 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("slack_api_url", "BATON_SLACK_API_URL"),
         description="Base URL of the Slack Web API.",
     )
+    live_chat_hours: str = Field(
+        default="mon-fri 09:00-17:00",
+        validation_alias=AliasChoices("live_chat_hours", "BATON_LIVE_CHAT_HOURS"),
+        description=(
+            "When SDRs take live chats from the website, e.g. 'mon-fri 09:00-17:30; sat"
+            " 10:00-13:00', '24/7' or 'never'. Live chat needs Slack and an SDR channel."
+        ),
+    )
+    live_chat_timezone: str = Field(
+        default="UTC",
+        validation_alias=AliasChoices("live_chat_timezone", "BATON_LIVE_CHAT_TIMEZONE"),
+        description="Time zone of the live chat hours (an IANA name such as Europe/Berlin).",
+    )
+    live_chat_answer_seconds: int = Field(
+        default=120,
+        ge=10,
+        le=3600,
+        validation_alias=AliasChoices("live_chat_answer_seconds", "BATON_LIVE_CHAT_ANSWER_SECONDS"),
+        description=(
+            "How long a prospect waits for an SDR to take the chat before being told nobody is"
+            " free and offered a follow-up."
+        ),
+    )
     public_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("public_url", "BATON_PUBLIC_URL"),
@@ -144,6 +168,14 @@ class Settings(BaseSettings):
         description="Allow webhooks to private addresses (10/8, 172.16/12, 192.168/16, fc00::/7).",
     )
 
+    @model_validator(mode="after")
+    def _valid_live_chat_hours(self) -> Settings:
+        try:
+            BusinessHours.parse(self.live_chat_hours, timezone=self.live_chat_timezone)
+        except BusinessHoursError as exc:
+            raise ValueError(f"BATON_LIVE_CHAT_HOURS / BATON_LIVE_CHAT_TIMEZONE: {exc}") from exc
+        return self
+
     @field_validator("encryption_key")
     @classmethod
     def _valid_encryption_key(cls, value: str | None) -> str | None:
@@ -169,3 +201,12 @@ class Settings(BaseSettings):
     def slack_enabled(self) -> bool:
         """Slack runs only with both a bot token and a signing secret."""
         return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def business_hours(self) -> BusinessHours:
+        return BusinessHours.parse(self.live_chat_hours, timezone=self.live_chat_timezone)
+
+    @property
+    def live_chat_enabled(self) -> bool:
+        """Live chat runs through Slack: it needs Slack and a channel to post requests in."""
+        return self.slack_enabled and bool(self.slack_sdr_channel)

@@ -18,6 +18,7 @@ from dialogs import store
 from dialogs.commands import parse_command
 from dialogs.flow import Flow, FlowRegistry
 from dialogs.intake import clean_input
+from dialogs.live_desk import LiveDesk
 from dialogs.prompt import Outcome, Prompt
 from dialogs.reply import send_reply
 from dialogs.state import DialogState
@@ -46,10 +47,12 @@ class DialogEngine:
         flows: FlowRegistry,
         rules: RuleSet,
         clock: Callable[[], datetime] | None = None,
+        desk: LiveDesk | None = None,
     ) -> None:
         self.flows = flows
         self.rules = rules
         self.clock = clock or _utcnow
+        self.desk = desk
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -75,6 +78,13 @@ class DialogEngine:
         lead = session.get(Lead, conversation.lead_id)
         if lead is None:
             raise NotFound(f"no lead with id {conversation.lead_id}")
+        live: bool | None = None
+        live_note = ""
+        answer_by: datetime | None = None
+        if self.desk is not None and conversation.channel == "web":
+            live = self.desk.open_now(now)
+            live_note = self.desk.wait_note() if live else self.desk.offline_note(now)
+            answer_by = self.desk.answer_by(now) if live else None
         return Turn(
             session=session,
             flow=flow,
@@ -89,6 +99,9 @@ class DialogEngine:
             user_id=user_id,
             actor=self._actor(session, channel=conversation.channel, user_id=user_id),
             channel=conversation.channel,
+            live=live,
+            live_note=live_note,
+            live_answer_by=answer_by,
         )
 
     # --- the public API --------------------------------------------------------------
@@ -184,6 +197,46 @@ class DialogEngine:
         )
         session.rollback()  # end the read transaction; nothing was written
         return prompt
+
+    def resume(
+        self,
+        *,
+        session: Session,
+        conversation: Conversation,
+        step_id: str | None,
+        now: datetime,
+    ) -> Prompt | None:
+        """Give a conversation back to the bot at `step_id` (after a live chat), in the
+        caller's transaction: it is active again and the bot asks that question (or the next
+        one not yet known). With no step, or a step the flow no longer has, the conversation
+        is finished instead (None). The caller has bumped the version and commits."""
+        assert conversation.id is not None
+        flow = self.flows.get(conversation.flow_id)
+        if step_id is None or not flow.has_step(step_id):
+            store.save_conversation(
+                session=session,
+                conversation_id=conversation.id,
+                values={"status": "completed", "completed_at": now, "updated_at": now},
+            )
+            return None
+        store.save_conversation(
+            session=session,
+            conversation_id=conversation.id,
+            values={"status": "active", "completed_at": None, "state": step_id},
+        )
+        conversation.status = "active"
+        conversation.state = step_id
+        turn = self._turn(session, conversation, given_by=GivenBy.PROSPECT, user_id=None, now=now)
+        turn.settle(step_id)
+        return send_reply(
+            session=session,
+            turn=turn,
+            conversation=conversation,
+            reply=turn.reply(prefix="Let's carry on. "),
+            version=conversation.version,
+            notices=turn.notices,
+            turn_id=None,
+        )
 
     def _finished(self, conversation: Conversation, notices: tuple[str, ...] = ()) -> Prompt:
         assert conversation.id is not None

@@ -61,6 +61,9 @@ class Prompt:
     done: bool = False
     outcome: Outcome | None = None
     notices: tuple[str, ...] = field(default=())
+    # Something the channel may offer beside the question: "live" (talk to someone now) or
+    # "followup" (email me / book a meeting); see dialogs.live_desk.
+    offer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +80,7 @@ class Prompt:
             "done": self.done,
             "outcome": self.outcome.to_json() if self.outcome else None,
             "notices": list(self.notices),
+            "offer": self.offer,
         }
 
     @classmethod
@@ -100,4 +104,5 @@ class Prompt:
             done=bool(data.get("done", False)),
             outcome=Outcome.from_json(data["outcome"]) if data.get("outcome") else None,
             notices=tuple(str(n) for n in data.get("notices", ())),
+            offer=str(data["offer"]) if data.get("offer") else None,
         )

@@ -8,11 +8,23 @@ from sqlmodel import Session
 
 from dialogs import store
 from dialogs.flow import DONE, HUMAN
+from dialogs.live_desk import OFFER_LIVE
 from dialogs.prompt import Prompt
 from dialogs.turn import Reply, Turn
+from qualification.stages import Action
 from storage.hot_leads import note_finished_chat
+from storage.live_chats import create_live_chat, page_of_conversation
 from storage.models import Conversation
 from storage.outbox import enqueue
+
+
+def _offer(turn: Turn) -> str | None:
+    if turn.offer is not None:
+        return turn.offer
+    if turn.live and turn.position == DONE and turn.outcome is not None:
+        # A qualifying web chat during hours: offer to talk to someone now.
+        return OFFER_LIVE if turn.outcome.action is Action.HANDOFF else None
+    return None
 
 
 def build_prompt(turn: Turn, reply: Reply, *, version: int, notices: list[str]) -> Prompt:
@@ -27,6 +39,7 @@ def build_prompt(turn: Turn, reply: Reply, *, version: int, notices: list[str]) 
         done=turn.position in (DONE, HUMAN),
         outcome=turn.outcome,
         notices=tuple(notices),
+        offer=_offer(turn),
     )
 
 
@@ -64,6 +77,17 @@ def conversation_changes(
         )
     elif turn.position == HUMAN:
         values.update(status="human", completed_at=turn.now)
+        if turn.live and turn.live_answer_by is not None:
+            create_live_chat(
+                session=session,
+                conversation=conversation,
+                resume_step=conversation.state,
+                answer_by=turn.live_answer_by,
+                source_page=page_of_conversation(
+                    session=session, conversation_id=turn.conversation_id
+                ),
+                now=turn.now,
+            )
         enqueue(
             session=session,
             kind="event",

@@ -17,6 +17,7 @@ from dialogs.capture import capture_field, valid_value
 from dialogs.commands import Command, command_help
 from dialogs.conditions import TurnFacts
 from dialogs.flow import DONE, HUMAN, Flow, Step
+from dialogs.live_desk import OFFER_FOLLOWUP
 from dialogs.machine import FlowMachine
 from dialogs.outcome import finish_flow
 from dialogs.prompt import Outcome
@@ -77,6 +78,9 @@ class Turn:
         user_id: int | None,
         actor: Actor,
         channel: str,
+        live: bool | None = None,
+        live_note: str = "",
+        live_answer_by: datetime | None = None,
     ) -> None:
         self.session = session
         self.flow = flow
@@ -93,6 +97,12 @@ class Turn:
         self.channel = channel
         self.notices: list[str] = []
         self.outcome: Outcome | None = None
+        # Web chats only: whether a person can take a live chat now (None: not a web chat,
+        # "talk to a human" just hands the conversation over), and what to say about it.
+        self.live = live
+        self.live_note = live_note
+        self.live_answer_by = live_answer_by
+        self.offer: str | None = None  # an offer for the channel to show (see live_desk)
 
     # --- what is known -------------------------------------------------------------
 
@@ -255,8 +265,14 @@ class Turn:
             self.state.answers.clear()
             self.notices.append(RESTARTED)
             self.settle(self.machine.restart(self.position))
+        elif self.live is False:
+            # Nobody is there to take it: say so honestly, offer a follow-up, carry on.
+            self.offer = OFFER_FOLLOWUP
+            return self.reply(prefix=self.live_note + "\n\n")
         else:
             self.position = self.machine.talk_to_human(self.position)
+            if self.live:
+                self.notices.append(self.live_note)
         return self.reply()
 
     def answer(self, text: str) -> Reply:

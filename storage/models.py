@@ -390,3 +390,65 @@ class WebhookEndpoint(SQLModel, table=True):
     active: bool = Field(default=True)
     description: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- live chat -----------------------------------------------------------------------
+
+
+class LiveChat(SQLModel, table=True):
+    """A prospect's request to talk to a person, and the live chat with the SDR who took it.
+
+    While a live chat is open (`waiting` or `live`) its conversation's status is `human`: the
+    bot does not answer. The conversation's messages are the transcript (prospect, sdr, system).
+    """
+
+    __tablename__ = "live_chats"
+    __table_args__ = (
+        # At most one open live chat per conversation.
+        Index(
+            "uq_live_chats_open",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("status IN ('waiting', 'live')"),
+            postgresql_where=text("status IN ('waiting', 'live')"),
+        ),
+        Index("ix_live_chats_status_answer_by", "status", "answer_by"),
+        Index("ix_live_chats_slack_thread", "slack_channel", "slack_ts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    lead_id: int = Field(foreign_key="leads.id", index=True)
+    status: str = Field(default="waiting", max_length=16)  # waiting, live, ended, missed
+    owner_user_id: int | None = Field(default=None, foreign_key="users.id")
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    answer_by: datetime = Field(sa_type=UTCDateTime)  # missed when nobody took it by then
+    taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # ended, handed_back, missed, lead_moved; who ended it (a user's email, "timeout").
+    end_reason: str | None = Field(default=None, max_length=32)
+    ended_by: str | None = Field(default=None, max_length=320)
+    # The step the bot resumes at when the chat is handed back (None: the flow had finished).
+    resume_step: str | None = Field(default=None, max_length=100)
+    source_page: str | None = Field(default=None, max_length=2000)
+    # The message seq when the chat opened; prospect messages after it are relayed to Slack.
+    start_seq: int = Field(default=0)
+    relayed_seq: int = Field(default=0)  # the last prospect message relayed to Slack
+    relay_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    slack_channel: str | None = Field(default=None, max_length=64)
+    slack_ts: str | None = Field(default=None, max_length=64)  # the thread's root message
+
+
+class FollowUp(SQLModel, table=True):
+    """A prospect's request to be contacted later (outside hours, or nobody took the chat)."""
+
+    __tablename__ = "follow_ups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="leads.id", index=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id")
+    live_chat_id: int | None = Field(default=None, foreign_key="live_chats.id")
+    kind: str = Field(max_length=16)  # email, meeting
+    cause: str = Field(max_length=16)  # offline, missed, ended
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,391 @@
+"""Live chat services: the bot hands a web chat to a person, and takes it back."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from dialogs import live
+from dialogs.engine import DialogEngine
+from dialogs.flow import FlowRegistry, default_flow
+from dialogs.live_desk import OFFER_FOLLOWUP, OFFER_LIVE, LiveDesk
+from dialogs.prompt import Prompt
+from qualification.business_hours import BusinessHours
+from qualification.errors import InvalidInput, PermissionDenied
+from qualification.rules import default_rules
+from qualification.stages import GivenBy, Role, Stage
+from storage import live_chats as rows
+from storage.models import (
+    Conversation,
+    FollowUp,
+    Lead,
+    LiveChat,
+    Message,
+    OutboxItem,
+    StageChange,
+    User,
+)
+from tests.dialogs.helpers import NOW, QUALIFIED, count, known_lead, say, start
+from tests.factories import make_user
+
+
+def desk_engine(hours: str = "24/7", *, enabled: bool = True) -> DialogEngine:
+    desk = LiveDesk(
+        enabled=enabled, hours=BusinessHours.parse(hours, timezone="UTC"), answer_seconds=120
+    )
+    return DialogEngine(
+        flows=FlowRegistry([default_flow()]), rules=default_rules(), clock=lambda: NOW, desk=desk
+    )
+
+
+def messages(session: Session, conversation_id: int) -> list[Message]:
+    session.rollback()
+    return list(
+        session.exec(
+            select(Message)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(col(Message.seq))
+        ).all()
+    )
+
+
+def conversation(session: Session, conversation_id: int) -> Conversation:
+    session.rollback()
+    row = session.get(Conversation, conversation_id, populate_existing=True)
+    assert row is not None
+    return row
+
+
+def qualify(engine: DialogEngine, session: Session, prompt: Prompt) -> Prompt:
+    """Answer every question of the default flow as a qualifying prospect."""
+    answers = {**QUALIFIED, "current_tool": "spreadsheets"}
+    while not prompt.done:
+        assert prompt.step_id is not None
+        prompt = say(engine, session, prompt, answers[prompt.step_id])
+    return prompt
+
+
+def ask_for_human(session: Session, engine: DialogEngine) -> tuple[int, LiveChat]:
+    lead = known_lead(session)
+    prompt = start(engine, session, lead)
+    reply = say(engine, session, prompt, "talk to a human")
+    assert reply.done
+    chat = rows.open_live_chat_of(session=session, conversation_id=prompt.conversation_id)
+    assert chat is not None
+    session.rollback()
+    return prompt.conversation_id, chat
+
+
+def test_talk_to_a_human_in_hours_opens_a_waiting_live_chat(session: Session) -> None:
+    engine = desk_engine()
+    conversation_id, chat = ask_for_human(session, engine)
+    assert chat.status == rows.WAITING
+    assert chat.resume_step == "need"  # where the prospect was
+    assert chat.answer_by == NOW + timedelta(seconds=120)
+    assert conversation(session, conversation_id).status == "human"
+    topics = session.exec(select(OutboxItem.topic)).all()
+    assert "live.requested" in topics
+    last = messages(session, conversation_id)[-1]
+    assert "usually picks up within 2 minutes" in " ".join(last.payload["notices"])  # type: ignore[index]
+
+
+def test_outside_hours_the_bot_says_so_offers_a_follow_up_and_stays_on_its_question(
+    session: Session,
+) -> None:
+    engine = desk_engine("never")
+    lead = known_lead(session)
+    prompt = start(engine, session, lead)
+    reply = say(engine, session, prompt, "talk to a human")
+    assert not reply.done
+    assert reply.step_id == prompt.step_id  # the same question again
+    assert reply.offer == OFFER_FOLLOWUP
+    assert "Nobody from our team is online" not in reply.text or "follow up" in reply.text
+    assert "follow up by email or set up a meeting" in reply.text
+    assert count(session, LiveChat) == 0
+    assert conversation(session, prompt.conversation_id).status == "active"
+
+
+def test_closed_hours_name_the_next_opening(session: Session) -> None:
+    closed_today = (NOW.weekday() + 3) % 7  # a day that is not today
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[closed_today]
+    engine = desk_engine(f"{day} 09:00-17:00")
+    lead = known_lead(session)
+    prompt = start(engine, session, lead)
+    reply = say(engine, session, prompt, "human")
+    assert "Our team is back" in reply.text
+    assert "09:00 (UTC time)" in reply.text
+
+
+def test_a_qualifying_web_chat_in_hours_ends_with_the_live_offer(session: Session) -> None:
+    engine = desk_engine()
+    lead = known_lead(session)
+    prompt = start(engine, session, lead)
+    prompt = qualify(engine, session, prompt)
+    assert prompt.outcome is not None
+    assert prompt.offer == OFFER_LIVE
+    # Outside hours the same chat ends without it.
+    closed = desk_engine("never")
+    other = start(closed, session, known_lead(session))
+    other = qualify(closed, session, other)
+    assert other.offer is None
+
+
+def test_the_bot_is_silent_while_a_person_owns_the_chat(session: Session) -> None:
+    engine = desk_engine()
+    conversation_id, chat = ask_for_human(session, engine)
+    before = len(messages(session, conversation_id))
+    first = live.post_prospect_message(
+        session=session,
+        conversation_id=conversation_id,
+        text="Are you there?",
+        turn_id="w1",
+        now=NOW,
+    )
+    again = live.post_prospect_message(
+        session=session,
+        conversation_id=conversation_id,
+        text="Are you there?",
+        turn_id="w1",
+        now=NOW,
+    )
+    assert first is not None and again is not None and again.id == first.id
+    after = messages(session, conversation_id)
+    assert len(after) == before + 1
+    assert after[-1].author == "prospect" and after[-1].direction == "in"
+    # The engine, asked directly, writes nothing and does not answer the question.
+    prompt = engine.advance(
+        session=session,
+        conversation_id=conversation_id,
+        text="$50k",
+        turn_id="w2",
+        given_by=GivenBy.PROSPECT,
+    )
+    assert prompt.done
+    assert len(messages(session, conversation_id)) == before + 1
+    relays = session.exec(select(OutboxItem).where(OutboxItem.topic == "live.message")).all()
+    assert [r.payload["seq"] for r in relays] == [first.seq]
+
+
+def test_no_open_live_chat_means_the_bot_answers(session: Session) -> None:
+    engine = desk_engine()
+    lead = known_lead(session)
+    prompt = start(engine, session, lead)
+    stored = live.post_prospect_message(
+        session=session, conversation_id=prompt.conversation_id, text="hi", turn_id="x", now=NOW
+    )
+    assert stored is None
+    assert count(session, Message, conversation_id=prompt.conversation_id) == 1
+
+
+def test_take_say_hand_back(session: Session) -> None:
+    engine = desk_engine()
+    sdr = make_user(session, role=Role.SDR, name="Alex Doe", email="alex@baton.example")
+    session.commit()
+    conversation_id, chat = ask_for_human(session, engine)
+    assert chat.id is not None
+    taken = live.take_chat(session=session, live_chat_id=chat.id, user=sdr, now=NOW)
+    assert taken.status == rows.LIVE and taken.owner_user_id == sdr.id
+    joined = messages(session, conversation_id)[-1]
+    assert joined.author == "system" and joined.text.startswith("Alex Doe from our team")
+    # Taking the chat claimed the unowned lead (MQL → SAL, audited).
+    row = session.get(Lead, chat.lead_id, populate_existing=True)
+    assert row is not None and row.owner_id == sdr.id and row.stage is Stage.SAL
+    assert session.exec(
+        select(StageChange).where(
+            StageChange.lead_id == chat.lead_id, StageChange.to_stage == Stage.SAL
+        )
+    ).first()
+    said = live.post_sdr_message(
+        session=session,
+        live_chat_id=chat.id,
+        user=sdr,
+        text="Hi, I'm Alex!",
+        message_key="171.1",
+        now=NOW,
+    )
+    twice = live.post_sdr_message(
+        session=session,
+        live_chat_id=chat.id,
+        user=sdr,
+        text="Hi, I'm Alex!",
+        message_key="171.1",
+        now=NOW,
+    )
+    assert twice.id == said.id and said.author == "sdr" and said.author_user_id == sdr.id
+    state = live.live_state(session=session, conversation_id=conversation_id)
+    assert state is not None and state.status == "live" and state.agent == "Alex Doe"
+    live.hand_back(session=session, engine=engine, live_chat_id=chat.id, user=sdr, now=NOW)
+    row_c = conversation(session, conversation_id)
+    assert row_c.status == "active" and row_c.state == "need"
+    tail = messages(session, conversation_id)[-2:]
+    assert tail[0].author == "system" and "handed the chat back" in tail[0].text
+    assert tail[1].author == "bot" and tail[1].payload is not None
+    assert tail[1].payload["step_id"] == "need"
+    # The bot answers again.
+    prompt = engine.current(session=session, conversation_id=conversation_id)
+    reply = say(engine, session, prompt, QUALIFIED["need"])
+    assert reply.step_id == "budget"
+
+
+def test_only_the_owner_speaks_and_a_waiting_chat_is_taken_first(session: Session) -> None:
+    engine = desk_engine()
+    owner = make_user(session, role=Role.SDR)
+    other = make_user(session, role=Role.SDR)
+    session.commit()
+    _, chat = ask_for_human(session, engine)
+    assert chat.id is not None
+    with pytest.raises(live.ChatNotOpen, match="Take the chat first"):
+        live.post_sdr_message(
+            session=session, live_chat_id=chat.id, user=owner, text="hi", message_key="1", now=NOW
+        )
+    live.take_chat(session=session, live_chat_id=chat.id, user=owner, now=NOW)
+    with pytest.raises(live.ChatAlreadyTaken):
+        live.take_chat(session=session, live_chat_id=chat.id, user=other, now=NOW)
+    with pytest.raises(live.ChatAlreadyTaken):
+        live.post_sdr_message(
+            session=session, live_chat_id=chat.id, user=other, text="hi", message_key="2", now=NOW
+        )
+
+
+def test_an_inactive_user_cannot_take(session: Session) -> None:
+    engine = desk_engine()
+    inactive = make_user(session, role=Role.SDR)
+    inactive.active = False
+    session.add(inactive)
+    session.commit()
+    _, chat = ask_for_human(session, engine)
+    assert chat.id is not None
+    with pytest.raises(PermissionDenied):
+        live.take_chat(session=session, live_chat_id=chat.id, user=inactive, now=NOW)
+
+
+async def test_two_sdrs_taking_at_once_one_wins(db_engine: Engine) -> None:
+    engine = desk_engine()
+    with Session(db_engine, expire_on_commit=False) as session:
+        first = make_user(session, role=Role.SDR)
+        second = make_user(session, role=Role.SDR)
+        session.commit()
+        conversation_id, chat = ask_for_human(session, engine)
+        assert chat.id is not None and first.id is not None and second.id is not None
+        chat_id, first_id, second_id = chat.id, first.id, second.id
+
+    def take(user_id: int) -> str:
+        with Session(db_engine, expire_on_commit=False) as s:
+            user = s.get(User, user_id)
+            assert user is not None
+            try:
+                live.take_chat(session=s, live_chat_id=chat_id, user=user, now=NOW)
+                return "won"
+            except live.ChatAlreadyTaken:
+                return "told"
+
+    results = await asyncio.gather(
+        asyncio.to_thread(take, first_id), asyncio.to_thread(take, second_id)
+    )
+    assert sorted(results) == ["told", "won"]
+    with Session(db_engine) as session:
+        joined = session.exec(
+            select(Message).where(
+                Message.conversation_id == conversation_id, Message.author == "system"
+            )
+        ).all()
+        assert len(joined) == 1
+        assert count(session, OutboxItem, topic="live.taken") == 1
+
+
+def test_nobody_takes_it_in_time(session: Session) -> None:
+    engine = desk_engine()
+    conversation_id, chat = ask_for_human(session, engine)
+    assert live.expire_unanswered(session=session, engine=engine, now=NOW) == []
+    late = chat.answer_by + timedelta(seconds=1)
+    assert live.expire_unanswered(session=session, engine=engine, now=late) == [chat.id]
+    assert live.expire_unanswered(session=session, engine=engine, now=late) == []  # once
+    session.rollback()
+    row = rows.get_live_chat(session=session, live_chat_id=chat.id or 0)
+    assert row.status == rows.MISSED and row.end_reason == "missed"
+    tail = messages(session, conversation_id)[-2:]
+    assert tail[0].author == "system" and "busy right now" in tail[0].text
+    assert tail[0].payload is not None and tail[0].payload["offer"] == OFFER_FOLLOWUP
+    assert tail[1].author == "bot" and tail[1].payload is not None
+    assert conversation(session, conversation_id).status == "active"  # the bot carries on
+    assert count(session, OutboxItem, topic="live.ended") == 1
+
+
+def test_end_chat_finishes_the_conversation(session: Session) -> None:
+    engine = desk_engine()
+    sdr = make_user(session, role=Role.SDR)
+    session.commit()
+    conversation_id, chat = ask_for_human(session, engine)
+    assert chat.id is not None
+    live.take_chat(session=session, live_chat_id=chat.id, user=sdr, now=NOW)
+    live.end_chat(session=session, engine=engine, live_chat_id=chat.id, user=sdr, now=NOW)
+    assert conversation(session, conversation_id).status == "completed"
+    assert (
+        live.post_prospect_message(
+            session=session, conversation_id=conversation_id, text="hello?", turn_id="z", now=NOW
+        )
+        is None
+    )
+    with pytest.raises(live.ChatNotOpen):
+        live.end_chat(session=session, engine=engine, live_chat_id=chat.id, user=sdr, now=NOW)
+
+
+def test_follow_up_needs_an_email_and_records_the_wish(session: Session) -> None:
+    engine = desk_engine("never")
+    lead = known_lead(session, email=None)
+    prompt = start(engine, session, lead)
+    with pytest.raises(InvalidInput, match="email"):
+        live.request_follow_up(
+            session=session,
+            conversation_id=prompt.conversation_id,
+            kind="email",
+            email=None,
+            now=NOW,
+        )
+    with pytest.raises(InvalidInput, match="does not look right"):
+        live.request_follow_up(
+            session=session,
+            conversation_id=prompt.conversation_id,
+            kind="email",
+            email="nope",
+            now=NOW,
+        )
+    follow = live.request_follow_up(
+        session=session,
+        conversation_id=prompt.conversation_id,
+        kind="meeting",
+        email="Grace@Navy.example",
+        now=NOW,
+    )
+    assert follow.cause == "offline" and follow.kind == "meeting"
+    session.rollback()
+    row = session.get(Lead, lead.id, populate_existing=True)
+    assert row is not None and row.email == "grace@navy.example"
+    assert count(session, FollowUp) == 1
+    assert count(session, OutboxItem, topic="followup.requested") == 1
+
+
+def test_the_live_offer_after_a_finished_chat(session: Session) -> None:
+    engine = desk_engine()
+    lead = known_lead(session)
+    prompt = start(engine, session, lead)
+    prompt = qualify(engine, session, prompt)
+    chat = live.request_live_chat(
+        session=session, engine=engine, conversation_id=prompt.conversation_id, now=NOW
+    )
+    again = live.request_live_chat(
+        session=session, engine=engine, conversation_id=prompt.conversation_id, now=NOW
+    )
+    assert again.id == chat.id and chat.resume_step is None
+    assert conversation(session, prompt.conversation_id).status == "human"
+    closed = desk_engine("never")
+    other = start(closed, session, known_lead(session))
+    other = qualify(closed, session, other)
+    with pytest.raises(live.ChatNotOpen, match="Nobody from our team is online"):
+        live.request_live_chat(
+            session=session, engine=closed, conversation_id=other.conversation_id, now=NOW
+        )
