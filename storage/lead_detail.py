@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from qualification.stages import Dimension
 from storage.handoff_view import HandoffView, handoff_view
 from storage.lead_report import LeadReport, lead_report
-from storage.models import BantAnswer, Conversation, Message, StageChange, User
+from storage.live_chats import live_chats_of_lead
+from storage.models import BantAnswer, Conversation, FollowUp, Message, StageChange, User
 
 MESSAGES_PER_CONVERSATION = 500
 
@@ -75,6 +76,28 @@ class Transcript:
 
 
 @dataclass(frozen=True)
+class LiveChatEntry:
+    """A request to talk to a person: who took it, how it ended; `missed` flags the lead."""
+
+    id: int
+    conversation_id: int
+    status: str  # waiting, live, ended, missed
+    requested_at: datetime
+    owner_name: str | None
+    taken_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    source_page: str | None
+
+
+@dataclass(frozen=True)
+class FollowUpEntry:
+    kind: str  # email, meeting
+    cause: str  # offline, missed, ended
+    at: datetime
+
+
+@dataclass(frozen=True)
 class LeadDetail:
     report: LeadReport
     owner_name: str | None
@@ -82,6 +105,13 @@ class LeadDetail:
     answers: tuple[AnswerEntry, ...]  # oldest first; superseded ones included and marked
     transcripts: tuple[Transcript, ...]
     handoff: HandoffView | None  # the pending handoff request, if any
+    live_chats: tuple[LiveChatEntry, ...] = ()
+    follow_ups: tuple[FollowUpEntry, ...] = ()
+
+    @property
+    def missed_live_chat(self) -> bool:
+        """The prospect asked for a person and nobody took the chat in time."""
+        return any(c.status == "missed" for c in self.live_chats)
 
     @property
     def lead(self) -> dict[str, Any]:
@@ -202,6 +232,11 @@ def lead_detail(
         select(Conversation).where(Conversation.lead_id == lead_id).order_by(col(Conversation.id))
     ).all()
     pending = report.pending_handoff
+    chats = live_chats_of_lead(session=session, lead_id=lead_id)
+    names.update(_names(session, [c.owner_user_id for c in chats]))
+    follow_ups = session.exec(
+        select(FollowUp).where(FollowUp.lead_id == lead_id).order_by(col(FollowUp.id))
+    ).all()
     return LeadDetail(
         report=report,
         owner_name=names.get(owner_id) if isinstance(owner_id, int) else None,
@@ -222,4 +257,21 @@ def lead_detail(
             _transcript(session, c, messages_per_conversation) for c in conversations
         ),
         handoff=handoff_view(session=session, request_id=pending["id"]) if pending else None,
+        live_chats=tuple(
+            LiveChatEntry(
+                id=c.id or 0,
+                conversation_id=c.conversation_id,
+                status=c.status,
+                requested_at=c.requested_at,
+                owner_name=names.get(c.owner_user_id) if c.owner_user_id else None,
+                taken_at=c.taken_at,
+                ended_at=c.ended_at,
+                end_reason=c.end_reason,
+                source_page=c.source_page,
+            )
+            for c in chats
+        ),
+        follow_ups=tuple(
+            FollowUpEntry(kind=f.kind, cause=f.cause, at=f.created_at) for f in follow_ups
+        ),
     )

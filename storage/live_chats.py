@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from qualification.errors import NotFound
-from storage.models import Conversation, FollowUp, LiveChat, Message, Visitor
+from storage.models import Conversation, FollowUp, LiveChat, Message, OutboxItem, Visitor
 from storage.outbox import EVENT, enqueue
 
 WAITING = "waiting"
@@ -55,20 +55,26 @@ def latest_live_chat_of(*, session: Session, conversation_id: int) -> LiveChat |
         select(LiveChat)
         .where(LiveChat.conversation_id == conversation_id)
         .order_by(col(LiveChat.id).desc())
+        .execution_options(populate_existing=True)
     ).first()
 
 
 def live_chat_for_thread(*, session: Session, channel: str, thread_ts: str) -> LiveChat | None:
     """The live chat whose Slack thread this is."""
     return session.exec(
-        select(LiveChat).where(LiveChat.slack_channel == channel, LiveChat.slack_ts == thread_ts)
+        select(LiveChat)
+        .where(LiveChat.slack_channel == channel, LiveChat.slack_ts == thread_ts)
+        .execution_options(populate_existing=True)
     ).first()
 
 
 def live_chats_of_lead(*, session: Session, lead_id: int) -> list[LiveChat]:
     return list(
         session.exec(
-            select(LiveChat).where(LiveChat.lead_id == lead_id).order_by(col(LiveChat.id))
+            select(LiveChat)
+            .where(LiveChat.lead_id == lead_id)
+            .order_by(col(LiveChat.id))
+            .execution_options(populate_existing=True)
         ).all()
     )
 
@@ -207,6 +213,14 @@ def record_thread(*, session: Session, live_chat_id: int, channel: str, ts: str)
         .values(slack_channel=channel, slack_ts=ts)
         .execution_options(synchronize_session=False)
     )
+
+
+def request_item(*, session: Session, live_chat_id: int) -> OutboxItem | None:
+    """The `live.requested` item that posts the chat's thread (to wait for it, or to know
+    that it gave up)."""
+    return session.exec(
+        select(OutboxItem).where(OutboxItem.dedupe_key == f"{REQUESTED}:{live_chat_id}")
+    ).first()
 
 
 # --- the Slack relay: a lease per chat so one worker relays it at a time, in order ----------

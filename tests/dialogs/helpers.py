@@ -11,7 +11,9 @@ from sqlmodel import Session, SQLModel, select
 
 from dialogs.engine import DialogEngine
 from dialogs.flow import FlowRegistry, default_flow
+from dialogs.live_desk import LiveDesk
 from dialogs.prompt import Prompt
+from qualification.business_hours import BusinessHours
 from qualification.rules import default_rules
 from qualification.stages import GivenBy
 from storage.models import Lead
@@ -31,6 +33,15 @@ QUALIFIED = {
 def build_engine() -> DialogEngine:
     return DialogEngine(
         flows=FlowRegistry([default_flow()]), rules=default_rules(), clock=lambda: NOW
+    )
+
+
+def desk_engine(hours: str = "24/7", *, enabled: bool = True) -> DialogEngine:
+    desk = LiveDesk(
+        enabled=enabled, hours=BusinessHours.parse(hours, timezone="UTC"), answer_seconds=120
+    )
+    return DialogEngine(
+        flows=FlowRegistry([default_flow()]), rules=default_rules(), clock=lambda: NOW, desk=desk
     )
 
 

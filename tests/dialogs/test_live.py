@@ -11,12 +11,9 @@ from sqlmodel import Session, col, select
 
 from dialogs import live
 from dialogs.engine import DialogEngine
-from dialogs.flow import FlowRegistry, default_flow
-from dialogs.live_desk import OFFER_FOLLOWUP, OFFER_LIVE, LiveDesk
+from dialogs.live_desk import OFFER_FOLLOWUP, OFFER_LIVE
 from dialogs.prompt import Prompt
-from qualification.business_hours import BusinessHours
 from qualification.errors import InvalidInput, PermissionDenied
-from qualification.rules import default_rules
 from qualification.stages import GivenBy, Role, Stage
 from storage import live_chats as rows
 from storage.models import (
@@ -29,17 +26,8 @@ from storage.models import (
     StageChange,
     User,
 )
-from tests.dialogs.helpers import NOW, QUALIFIED, count, known_lead, say, start
+from tests.dialogs.helpers import NOW, QUALIFIED, count, desk_engine, known_lead, say, start
 from tests.factories import make_user
-
-
-def desk_engine(hours: str = "24/7", *, enabled: bool = True) -> DialogEngine:
-    desk = LiveDesk(
-        enabled=enabled, hours=BusinessHours.parse(hours, timezone="UTC"), answer_seconds=120
-    )
-    return DialogEngine(
-        flows=FlowRegistry([default_flow()]), rules=default_rules(), clock=lambda: NOW, desk=desk
-    )
 
 
 def messages(session: Session, conversation_id: int) -> list[Message]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from dialogs import live
 from qualification.stages import EventKind, GivenBy, Role
 from storage.events import record_event
 from storage.leads import get_lead
+from storage.live_chats import open_live_chat_of
 from storage.models import Lead, User
 from tests.bot.dashboard.conftest import Dashboard
 from tests.bot.dashboard.pages import section, text
+from tests.dialogs.helpers import desk_engine
 from tests.factories import make_lead
 
 HOSTILE = '<script>alert("pwned")</script>'
@@ -185,3 +188,59 @@ async def test_a_lead_with_nothing_yet_has_a_plain_page(dash: Dashboard) -> None
     assert "Not scored yet." in text(section(page.text, "score")) or lead.score == sum(
         int(p) for p in re.findall(r'data-points="(-?\d+)"', section(page.text, "score"))
     )
+
+
+async def test_live_chats_follow_ups_and_the_sdrs_words_are_on_the_lead_page(
+    dash: Dashboard,
+) -> None:
+    engine = desk_engine()
+    sdr = dash.account(role=Role.SDR, name="Alex Doe")
+    with dash.runtime.session() as session:
+        lead = make_lead(session, name="Dana Whitfield", email="dana@acme.example")
+        prompt = engine.start(session=session, lead=lead, channel="web", given_by=GivenBy.PROSPECT)
+        cid = prompt.conversation_id
+        engine.advance(
+            session=session,
+            conversation_id=cid,
+            text="human",
+            turn_id="w1",
+            given_by=GivenBy.PROSPECT,
+        )
+        first = open_live_chat_of(session=session, conversation_id=cid)
+        assert first is not None and first.id is not None
+        session.rollback()
+        late = first.answer_by + timedelta(seconds=1)
+        assert live.expire_unanswered(session=session, engine=engine, now=late) == [first.id]
+        live.request_follow_up(
+            session=session, conversation_id=cid, kind="meeting", email=None, now=late
+        )
+        engine.advance(
+            session=session,
+            conversation_id=cid,
+            text="talk to a human",
+            turn_id="w2",
+            given_by=GivenBy.PROSPECT,
+        )
+        second = open_live_chat_of(session=session, conversation_id=cid)
+        assert second is not None and second.id is not None
+        session.rollback()
+        live.take_chat(session=session, live_chat_id=second.id, user=sdr, now=late)
+        live.post_sdr_message(
+            session=session,
+            live_chat_id=second.id,
+            user=sdr,
+            text=f"Hi Dana {HOSTILE}",
+            message_key="1",
+            now=late,
+        )
+    await dash.login(dash.account(role=Role.MANAGER))
+    html = (await dash.page(f"/dashboard/leads/{lead.id}")).text
+    chats = text(section(html, "live-chats"))
+    assert chats.startswith("Live chats missed")
+    assert "nobody took it" in chats
+    assert "Alex Doe" in chats and "open" in chats
+    assert "a meeting (nobody took the chat" in chats
+    transcript = section(html, "conversations")
+    assert "Alex Doe" in text(transcript) and f"Hi Dana {HOSTILE}" in text(transcript)
+    assert "<script>alert" not in html
+    assert "from our team has joined the chat" in text(transcript)
