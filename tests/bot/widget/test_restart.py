@@ -13,12 +13,16 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
+from bot.app import create_app
+from bot.widget.guard import WidgetLimits
 from bot.widget.restart_policy import ANSWERS_ON_FILE, IN_TOUCH, PERSON_COMING
 from qualification.stages import HandoffStatus, Role, Stage
 from storage.handoffs import decide_handoff
 from storage.models import Conversation, HandoffRequest, Lead, StageChange, Visitor
 from storage.visitors import hash_token
+from tests.bot.widget.conftest import BASE
 from tests.bot.widget.helpers import answer, finish_chat, open_session, restart
+from tests.bot.widget.test_live import WIDGET, add_site_widget, live_settings
 from tests.bot.widget.test_turn import QUALIFYING
 from tests.factories import make_user
 
@@ -166,18 +170,39 @@ async def test_a_disqualified_lead_keeps_its_stage_and_is_thanked(
 
 
 async def test_a_chat_handed_to_a_person_stays_open_for_that_person(
-    client: httpx.AsyncClient, app: FastAPI, site_widget: str
+    database_url: str,
 ) -> None:
-    token, ended = await finish_chat(client, site_widget, ["Hana Human", "talk to a human"])
-    assert ended["prompt"]["done"] is True
-    assert ended["can_restart"] is False
-    response = await restart(client, site_widget, token)
-    assert response.status_code == 409
-    assert response.json()["detail"] == PERSON_COMING
+    app = create_app(live_settings(database_url), widget_limits=WidgetLimits())
+    add_site_widget(app.state.runtime)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+        token, ended = await finish_chat(client, WIDGET, ["Hana Human", "talk to a human"])
+        assert ended["prompt"]["done"] is True
+        assert ended["can_restart"] is False
+        response = await restart(client, WIDGET, token)
+        assert response.status_code == 409
+        assert response.json()["detail"] == PERSON_COMING
     with app.state.runtime.session() as session:
         assert _count(session, Conversation) == 1
         conversation = session.exec(select(Conversation)).one()
         assert conversation.status == "human"
+    app.state.runtime.engine.dispose()
+
+
+async def test_without_live_chat_asking_for_a_person_offers_a_follow_up_and_carries_on(
+    client: httpx.AsyncClient, app: FastAPI, site_widget: str
+) -> None:
+    data = await open_session(client, site_widget)
+    token = data["token"]
+    reply = await answer(client, site_widget, token, "talk to a human")
+    assert reply.status_code == 200
+    prompt = reply.json()["prompt"]
+    assert prompt["done"] is False and prompt["offer"] == "followup"
+    assert prompt["step_id"] == data["prompt"]["step_id"]
+    response = await restart(client, site_widget, token)
+    assert response.status_code == 200 and response.json()["restarted"] is False
+    with app.state.runtime.session() as session:
+        assert session.exec(select(Conversation)).one().status == "active"
 
 
 async def test_restarting_an_active_chat_changes_nothing(
