@@ -12,9 +12,11 @@ from storage.models import (
     BantAnswer,
     BehaviourEvent,
     Conversation,
+    FollowUp,
     HandoffRequest,
     Lead,
     LeadBase,
+    LiveChat,
     ScoreEntry,
     StageChange,
     Visitor,
@@ -22,7 +24,15 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 
-_MOVED = (Conversation, BantAnswer, BehaviourEvent, HandoffRequest, Visitor)
+_MOVED = (
+    Conversation,
+    BantAnswer,
+    BehaviourEvent,
+    HandoffRequest,
+    Visitor,
+    LiveChat,
+    FollowUp,
+)
 
 
 def _rank_answers(session: Session, lead_id: int) -> None:

@@ -27,7 +27,7 @@ from storage.models import (
     User,
 )
 from tests.dialogs.helpers import NOW, QUALIFIED, count, desk_engine, known_lead, say, start
-from tests.factories import make_user
+from tests.factories import make_lead, make_user
 
 
 def messages(session: Session, conversation_id: int) -> list[Message]:
@@ -377,3 +377,40 @@ def test_the_live_offer_after_a_finished_chat(session: Session) -> None:
         live.request_live_chat(
             session=session, engine=closed, conversation_id=other.conversation_id, now=NOW
         )
+
+
+def test_a_visitor_who_turns_out_to_be_known_keeps_the_live_chat_on_the_merged_lead(
+    session: Session,
+) -> None:
+    engine = desk_engine()
+    known = known_lead(session, email="grace@navy.example")
+    anonymous = make_lead(session, name="", email=None, company_name="")
+    prompt = start(engine, session, anonymous)
+    assert prompt.step_id == "name"
+    say(engine, session, prompt, "talk to a human")
+    chat = rows.open_live_chat_of(session=session, conversation_id=prompt.conversation_id)
+    assert chat is not None and chat.id is not None
+    session.rollback()
+    late = chat.answer_by + timedelta(seconds=1)
+    assert live.expire_unanswered(session=session, engine=engine, now=late) == [chat.id]
+    rows.add_follow_up(
+        session=session,
+        lead_id=chat.lead_id,
+        conversation_id=prompt.conversation_id,
+        live_chat_id=chat.id,
+        kind="meeting",
+        cause="missed",
+        now=late,
+    )
+    session.commit()
+    resumed = engine.current(session=session, conversation_id=prompt.conversation_id)
+    assert resumed.step_id == "name"
+    asked = say(engine, session, resumed, "Grace Hopper")
+    assert asked.step_id == "email"
+    say(engine, session, asked, "grace@navy.example")
+    session.rollback()
+    moved = rows.get_live_chat(session=session, live_chat_id=chat.id)
+    assert moved.lead_id == known.id
+    follow = session.exec(select(FollowUp)).one()
+    assert follow.lead_id == known.id
+    assert session.get(Lead, anonymous.id) is None
