@@ -452,3 +452,23 @@ class FollowUp(SQLModel, table=True):
     cause: str = Field(max_length=16)  # offline, missed, ended
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- erasures ------------------------------------------------------------------------
+
+
+class Erasure(SQLModel, table=True):
+    """The erasure log: one row per erasure of a person's data (or retention purge), written in
+    its transaction. Who, when, on what basis and how many rows of each kind went; never any
+    personal data of the person erased."""
+
+    __tablename__ = "erasures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The tombstone's id (no foreign key: the log outlives any row); None when no lead was on
+    # file (an email scrubbed from other records) or for a retention purge of many leads.
+    lead_id: int | None = Field(default=None, index=True)
+    erased_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(max_length=200)  # "system:cli (ops)", "marketing:api key bk_…", …
+    basis: str = Field(max_length=32)  # request, retention
+    removed: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
+from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
 from qualification.errors import InvalidInput, NotFound
@@ -26,6 +27,8 @@ MAX_ERROR_CHARS = 2000
 MAX_ATTEMPTS = 8
 BASE_DELAY_SECONDS = 5.0
 MAX_DELAY_SECONDS = 3600.0
+# A due item no worker has taken for this long is overdue: the workers are down or behind.
+OVERDUE_AFTER = timedelta(minutes=5)
 _JITTER = random.Random()
 
 # Credentials that error messages from HTTP clients tend to echo back.
@@ -139,6 +142,30 @@ def outbox_summary(*, session: Session) -> dict[str, int]:
         select(OutboxItem.status, func.count()).group_by(col(OutboxItem.status))
     ).all()
     return dict(rows)
+
+
+def outbox_item(*, session: Session, item_id: int) -> OutboxItem | None:
+    """One item, if there is one with this id."""
+    return session.get(OutboxItem, item_id)
+
+
+def _late(now: datetime) -> ColumnElement[bool]:
+    return (col(OutboxItem.status) == PENDING) & (
+        (col(OutboxItem.attempts) > 0) | (col(OutboxItem.next_attempt_at) < now - OVERDUE_AFTER)
+    )
+
+
+def late_items(*, session: Session, now: datetime, limit: int = 50) -> list[OutboxItem]:
+    """Pending items that failed at least once (retrying) or are overdue (see OVERDUE_AFTER),
+    oldest first: what an operator watches before it ends up dead."""
+    query = select(OutboxItem).where(_late(now)).order_by(col(OutboxItem.id)).limit(limit)
+    return list(session.exec(query).all())
+
+
+def late_count(*, session: Session, now: datetime) -> int:
+    """How many pending items are retrying or overdue."""
+    query = select(func.count()).select_from(OutboxItem).where(_late(now))
+    return int(session.exec(query).one())
 
 
 def dead_items(*, session: Session, limit: int = 10) -> list[OutboxItem]:

@@ -6,72 +6,60 @@ Erasure keeps a **tombstone**: the lead row stays with its id, stage, owner, sou
 channel and timestamps, so the funnel counted from `stage_changes` does not change; every field
 that describes the person or their company is cleared. Rows that only hold what the person said
 or did are deleted (answers, conversations and their messages, behaviour events, the score
-ledger, widget visitors, Slack thread links and post references, outbox items about the lead);
-rows the funnel and approval statistics count are kept and scrubbed (stage-change reasons,
-handoff comments). The audit entry is an outbox event `lead.erased` with the lead id, who and
-when, and counts: no personal data. Messages Baton already posted to Slack stay in Slack.
+ledger, widget visitors, live chats and follow-up requests, Slack thread links and post
+references, outbox items about the lead); rows the funnel and approval statistics count are kept
+and scrubbed (stage-change reasons, handoff comments). Messages Baton already posted to Slack
+stay in Slack.
+
+The audit entry is a row of the erasure log (storage.privacy_log: the tombstone's id, who, when,
+on what basis, and counts) and an outbox event `lead.erased` with the same, which webhook
+endpoints subscribed to it receive as ids, time and counts only: no personal data either way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
-from sqlalchemy import CursorResult, delete, update
-from sqlalchemy.sql import Executable
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from qualification.contactfields import check_email
 from qualification.errors import InvalidInput, NotFound
 from qualification.lifecycle import Actor
-from qualification.stages import HandoffStatus
 from storage.leads import find_lead_by_email, lock_lead
 from storage.models import (
     BantAnswer,
     BehaviourEvent,
     Conversation,
-    HandoffRequest,
     Lead,
-    Message,
-    RateLimitWindow,
     ScoreEntry,
     SlackPost,
-    SlackThread,
-    StageChange,
-    Visitor,
     utcnow,
 )
 from storage.outbox import EVENT, enqueue
 from storage.privacy_export import export_lead
+from storage.privacy_log import REQUEST, erasure_log, record_erasure
 from storage.privacy_refs import (
     ERASED,
-    ERASED_TEXT,
-    erasure_log,
     lead_ids,
-    lead_rows,
     lead_slack_posts,
     names_lead,
     outbox_mentions,
     scrub_email_mentions,
 )
+from storage.privacy_rows import (
+    count_rows,
+    erase_conversations,
+    erase_live_chats,
+    erase_visitors,
+    scrub_audit_rows,
+    scrub_lead,
+)
 
 __all__ = ["ErasureReport", "erase_by_email", "erase_lead", "erasure_log", "export_lead"]
 
-# Lead fields that describe the person or their company; a tombstone has none of them.
-PERSONAL_FIELDS: dict[str, Any] = {
-    "email": None,
-    "name": "",
-    "title": "",
-    "seniority": None,
-    "company_name": "",
-    "company_domain": None,
-    "industry": None,
-    "employee_count": None,
-    "annual_revenue": None,
-    "country": None,
-}
 SLACK_NOTE = (
     "Messages Baton already posted to Slack (handoff cards, hot-lead cards, DMs, threads) stay in"
     " Slack; delete them there if they must go too."
@@ -85,7 +73,8 @@ class ErasureReport:
     lead_id: int | None
     removed: dict[str, int] = field(default_factory=dict)
     merged_lead_ids: tuple[int, ...] = ()
-    audit_id: int | None = None
+    erasure_id: int | None = None  # the erasure log's entry
+    audit_id: int | None = None  # the `lead.erased` outbox event
 
     @property
     def nothing_left(self) -> bool:
@@ -98,121 +87,18 @@ class ErasureReport:
             "nothing_left": self.nothing_left,
             "removed": dict(self.removed),
             "merged_lead_ids": list(self.merged_lead_ids),
+            "erasure_id": self.erasure_id,
             "audit_id": self.audit_id,
             "note": SLACK_NOTE,
         }
 
 
-def _count(session: Session, statement: Executable) -> int:
-    result = cast(CursorResult[Any], session.execute(statement))
-    return int(result.rowcount or 0)
-
-
-def _without_query(url: str | None) -> str | None:
-    """A page URL kept on a tombstone as a content asset, without its query and fragment
-    (where forms and trackers put emails and ids)."""
-    if not url or "://" not in url:
-        return url
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def _scrub_lead(lead: Lead, now: datetime) -> int:
-    cleared = 0
-    for name, empty in PERSONAL_FIELDS.items():
-        if getattr(lead, name) not in (None, ""):
-            setattr(lead, name, empty)
-            cleared += 1
-    asset = _without_query(lead.source_asset)
-    if asset != lead.source_asset:
-        lead.source_asset = asset
-        cleared += 1
-    if cleared:
-        lead.updated_at = now
-    return cleared
-
-
-def _erase_conversations(session: Session, conversation_ids: list[int]) -> dict[str, int]:
-    if not conversation_ids:
-        return {}
-    ids = col(Conversation.id).in_(conversation_ids)
-    removed = {
-        "slack_threads": _count(
-            session,
-            delete(SlackThread).where(col(SlackThread.conversation_id).in_(conversation_ids)),
-        ),
-        "messages": _count(
-            session, delete(Message).where(col(Message.conversation_id).in_(conversation_ids))
-        ),
-    }
-    # Rows of other leads that point at these conversations keep their own data.
-    for model in (BantAnswer, Visitor):
-        session.execute(
-            update(model)
-            .where(col(model.conversation_id).in_(conversation_ids))
-            .values(conversation_id=None)
-        )
-    removed["conversations"] = _count(session, delete(Conversation).where(ids))
-    return removed
-
-
-def _erase_visitors(session: Session, lead_id: int) -> dict[str, int]:
-    visitors = lead_rows(session, Visitor, col(Visitor.lead_id) == lead_id)
-    windows = 0
-    for visitor in visitors:
-        # The widget's per-token rate-limit counters are keyed by a prefix of the token hash.
-        windows += _count(
-            session,
-            delete(RateLimitWindow).where(
-                col(RateLimitWindow.key).like(f"widget:%:token:{visitor.token_hash[:40]}")
-            ),
-        )
-    removed = {"visitors": _count(session, delete(Visitor).where(col(Visitor.lead_id) == lead_id))}
-    removed["rate_limit_windows"] = windows
-    return removed
-
-
-def _scrub_audit_rows(
-    session: Session, lead_id: int, actor: Actor, now: datetime
-) -> dict[str, int]:
-    """Keep the rows the funnel and approval numbers count; drop their free text."""
-    cancelled = _count(
-        session,
-        update(HandoffRequest)
-        .where(
-            col(HandoffRequest.lead_id) == lead_id,
-            col(HandoffRequest.status) == HandoffStatus.PENDING,
-        )
-        .values(
-            status=HandoffStatus.CANCELLED,
-            decided_by=str(actor)[:200],
-            decided_at=now,
-            comment=ERASED_TEXT,
-        ),
-    )
-    comments = _count(
-        session,
-        update(HandoffRequest)
-        .where(
-            col(HandoffRequest.lead_id) == lead_id,
-            col(HandoffRequest.comment) != "",
-            col(HandoffRequest.comment) != ERASED_TEXT,
-        )
-        .values(comment=ERASED_TEXT),
-    )
-    reasons = _count(
-        session,
-        update(StageChange)
-        .where(col(StageChange.lead_id) == lead_id, col(StageChange.reason) != ERASED_TEXT)
-        .values(reason=ERASED_TEXT),
-    )
-    return {"handoffs_cancelled": cancelled, "handoff_comments": comments, "stage_reasons": reasons}
-
-
-def erase_lead(*, session: Session, lead_id: int, actor: Actor) -> ErasureReport:
+def erase_lead(
+    *, session: Session, lead_id: int, actor: Actor, basis: str = REQUEST
+) -> ErasureReport:
     """Delete or scrub every row holding the lead's personal data, in the caller's transaction
-    (the caller commits), and queue the audit entry. Erasing again finds nothing left and
-    writes no second entry. NotFound for an unknown id."""
+    (the caller commits), and log it (erasure log and `lead.erased` event). Erasing again finds
+    nothing left and logs nothing. NotFound for an unknown id."""
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise NotFound(f"no lead with id {lead_id}")
@@ -239,32 +125,33 @@ def erase_lead(*, session: Session, lead_id: int, actor: Actor) -> ErasureReport
         for item in outbox_mentions(session=session, ids=ids, emails=emails)
         if names_lead(item, ids)
     ]
-    removed: dict[str, int] = {"lead_fields": _scrub_lead(lead, now)}
+    removed: dict[str, int] = {"lead_fields": scrub_lead(lead, now)}
     post_ids = [post.id for post in lead_slack_posts(session=session, lead_id=lead_id)]
-    removed["slack_posts"] = _count(
+    removed["slack_posts"] = count_rows(
         session, delete(SlackPost).where(col(SlackPost.id).in_(post_ids))
     )
-    removed.update(_erase_visitors(session, lead_id))
-    removed["answers"] = _count(
+    removed.update(erase_visitors(session, lead_id))
+    removed["answers"] = count_rows(
         session, delete(BantAnswer).where(col(BantAnswer.lead_id) == lead_id)
     )
-    removed.update(_erase_conversations(session, conversation_ids))
-    removed["events"] = _count(
+    removed.update(erase_live_chats(session, lead_id, conversation_ids))
+    removed.update(erase_conversations(session, conversation_ids))
+    removed["events"] = count_rows(
         session, delete(BehaviourEvent).where(col(BehaviourEvent.lead_id) == lead_id)
     )
-    removed["score_entries"] = _count(
+    removed["score_entries"] = count_rows(
         session, delete(ScoreEntry).where(col(ScoreEntry.lead_id) == lead_id)
     )
     lead.score = 0
     lead.rules_version = None
-    removed.update(_scrub_audit_rows(session, lead_id, actor, now))
+    removed.update(scrub_audit_rows(session, lead_id, actor, now))
     for item in about:
         session.delete(item)
     removed["outbox_items"] = len(about)
     session.add(lead)
     session.flush()
     removed["email_mentions"] = scrub_email_mentions(session=session, emails=emails)
-    return _finish(session, lead_id, removed, merged, actor, now)
+    return _finish(session, lead_id, removed, merged, actor=actor, basis=basis, at=now)
 
 
 def _finish(
@@ -272,38 +159,57 @@ def _finish(
     lead_id: int | None,
     removed: dict[str, int],
     merged: set[int],
+    *,
     actor: Actor,
-    now: datetime,
+    basis: str,
+    at: datetime,
 ) -> ErasureReport:
+    """Log an erasure that removed something; one that found nothing left logs nothing."""
     removed = {kind: n for kind, n in removed.items() if n}
     if not removed:
         return ErasureReport(lead_id=lead_id, merged_lead_ids=tuple(sorted(merged)))
+    entry = record_erasure(
+        session=session,
+        lead_id=lead_id,
+        actor=actor,
+        basis=basis,
+        removed=removed,
+        at=at,
+    )
     audit = enqueue(
         session=session,
         kind=EVENT,
         topic=ERASED,
         payload={
             "lead_id": lead_id,
-            "actor": str(actor),
-            "at": now.isoformat(),
+            "erasure_id": entry.id,
+            "actor": entry.actor,
+            "basis": entry.basis,
+            "at": at.isoformat(),
             "removed": removed,
         },
     )
     session.flush()
     return ErasureReport(
-        lead_id=lead_id, removed=removed, merged_lead_ids=tuple(sorted(merged)), audit_id=audit.id
+        lead_id=lead_id,
+        removed=removed,
+        merged_lead_ids=tuple(sorted(merged)),
+        erasure_id=entry.id,
+        audit_id=audit.id,
     )
 
 
-def erase_by_email(*, session: Session, email: str, actor: Actor) -> ErasureReport:
+def erase_by_email(
+    *, session: Session, email: str, actor: Actor, basis: str = REQUEST
+) -> ErasureReport:
     """Erase the lead with this email; without one, still scrub the address wherever it was
     typed or quoted (so asking twice is harmless and the second answer is 'nothing left')."""
     lead = find_lead_by_email(session=session, email=email)
     if lead is not None and lead.id is not None:
-        return erase_lead(session=session, lead_id=lead.id, actor=actor)
+        return erase_lead(session=session, lead_id=lead.id, actor=actor, basis=basis)
     try:
         address = check_email(email)
     except ValueError as exc:  # never sweep the database for an arbitrary string
         raise InvalidInput(str(exc)) from None
     removed = {"email_mentions": scrub_email_mentions(session=session, emails=[address])}
-    return _finish(session, None, removed, set(), actor, utcnow())
+    return _finish(session, None, removed, set(), actor=actor, basis=basis, at=utcnow())

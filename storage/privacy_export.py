@@ -11,8 +11,10 @@ from storage.models import (
     BantAnswer,
     BehaviourEvent,
     Conversation,
+    FollowUp,
     HandoffRequest,
     Lead,
+    LiveChat,
     Message,
     ScoreEntry,
     SlackThread,
@@ -21,8 +23,8 @@ from storage.models import (
     Widget,
     utcnow,
 )
+from storage.privacy_log import erasure_log
 from storage.privacy_refs import (
-    erasure_log,
     lead_ids,
     lead_rows,
     lead_slack_posts,
@@ -48,7 +50,8 @@ def export_lead(*, session: Session, lead_id: int) -> dict[str, Any]:
 
     Lead fields, stage history, every answer (superseded ones too), every conversation with
     its messages, behaviour events, the score ledger, handoff requests, widget visitors with
-    their page context, Slack threads and posts, outbox items about the lead, and erasures.
+    their page context, Slack threads and posts, live chats and follow-up requests, outbox
+    items about the lead, and the erasure log's entries for it.
     """
     lead = session.get(Lead, lead_id)
     if lead is None:
@@ -86,5 +89,7 @@ def export_lead(*, session: Session, lead_id: int) -> dict[str, Any]:
         ],
         "slack_posts": [_dump(p) for p in lead_slack_posts(session=session, lead_id=lead_id)],
         "outbox": [_dump(item, exclude={"last_error"}) for item in outbox],
-        "erasures": [e for e in erasure_log(session=session) if e.get("lead_id") == lead_id],
+        "live_chats": rows(LiveChat, col(LiveChat.lead_id)),
+        "follow_ups": rows(FollowUp, col(FollowUp.lead_id)),
+        "erasures": erasure_log(session=session, lead_id=lead_id),
     }

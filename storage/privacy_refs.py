@@ -23,9 +23,10 @@ from storage.models import (
     SlackPost,
 )
 from storage.slack_posts import HANDOFF
+from storage.webhooks import DELIVER
 
 MERGED = "lead.merged"  # the outbox topic storage.lead_merge writes
-ERASED = "lead.erased"  # the audit entry of an erasure (never erased itself)
+ERASED = "lead.erased"  # the event of an erasure (never erased itself, nor its deliveries)
 ERASED_TEXT = "[erased]"
 
 
@@ -46,14 +47,6 @@ def lead_slack_posts(*, session: Session, lead_id: int) -> list[SlackPost]:
         ((col(SlackPost.subject) == HOT_LEAD) & (col(SlackPost.subject_id) == lead_id))
         | ((col(SlackPost.subject) == HANDOFF) & col(SlackPost.subject_id).in_(request_ids)),
     )
-
-
-def erasure_log(*, session: Session) -> list[dict[str, Any]]:
-    """Every erasure's audit entry, oldest first: lead id, who, when and what was removed."""
-    items = session.exec(
-        select(OutboxItem).where(OutboxItem.topic == ERASED).order_by(col(OutboxItem.id))
-    ).all()
-    return [{"id": item.id, **item.payload} for item in items]
 
 
 @dataclass(frozen=True)
@@ -145,7 +138,8 @@ def outbox_mentions(
     *, session: Session, ids: LeadIds | None, emails: Collection[str]
 ) -> list[OutboxItem]:
     """Every outbox item (any status) whose payload is about the lead or carries one of the
-    emails, except erasure audit entries. The database narrows by text; Python decides."""
+    emails, except erasure events and their webhook deliveries. The database narrows by text;
+    Python decides."""
     folded = [e.casefold() for e in emails if e]
     payload = _text(OutboxItem.payload)
     conditions: list[ColumnElement[bool]] = [
@@ -165,8 +159,14 @@ def outbox_mentions(
     return [
         item
         for item in candidates
-        if _mentions(item.payload, ids.at(item.id) if ids is not None else set(), folded)
+        if not _erasure_news(item)
+        and _mentions(item.payload, ids.at(item.id) if ids is not None else set(), folded)
     ]
+
+
+def _erasure_news(item: OutboxItem) -> bool:
+    """A webhook delivery telling an endpoint about an erasure (it holds ids and counts only)."""
+    return item.topic == DELIVER and item.payload.get("event") == ERASED
 
 
 def _scrub(value: Any, pattern: re.Pattern[str]) -> Any:

@@ -4,6 +4,9 @@
 queues one `webhook.deliver` item per active endpoint that receives the event. The item carries
 the whole body (lead, answers, score breakdown, what changed), so a delivery made an hour later,
 or retried, still says what was true when the event happened.
+
+Every event is about one lead. `lead.erased` is the exception to the snapshot: its data is the
+tombstone's id, when and how many rows went, and nothing about the person.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ SCORE_CATEGORIES = ("fit", "behaviour", "bant", "decay")
 def fan_out(*, session: Session, event: OutboxItem) -> list[OutboxItem]:
     """Queue a delivery of `event` (a newly queued domain event) to each endpoint that wants it."""
     if event.kind != EVENT_KIND or event.topic not in EVENTS:
+        return []
+    if event.payload.get("lead_id") is None:  # an email scrubbed with no lead on file
         return []
     with session.no_autoflush:  # no endpoints, no change to when the caller's rows are written
         endpoints = active_endpoints_for(session=session, event=event.topic)
@@ -54,6 +59,8 @@ def fan_out(*, session: Session, event: OutboxItem) -> list[OutboxItem]:
 
 def event_data(*, session: Session, topic: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The lead as it is now, and what the event says happened to it."""
+    if topic == "lead.erased":
+        return _erasure(payload)
     lead = session.get(Lead, int(payload["lead_id"]))
     if lead is None:
         raise ValueError(f"event {topic} names lead {payload['lead_id']}, which does not exist")
@@ -159,6 +166,17 @@ def _handoff(*, session: Session, payload: dict[str, Any]) -> dict[str, Any]:
         "decided_by": request.decided_by,
         "decided_at": request.decided_at.isoformat() if request.decided_at else None,
         "comment": request.comment,
+    }
+
+
+def _erasure(payload: dict[str, Any]) -> dict[str, Any]:
+    """Only ids, time and counts: the lead's own data is gone, and must not travel again."""
+    return {
+        "lead": {"id": int(payload["lead_id"])},
+        "erasure": {
+            "erased_at": payload["at"],
+            "removed": {str(kind): int(n) for kind, n in payload["removed"].items()},
+        },
     }
 
 

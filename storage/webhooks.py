@@ -30,6 +30,7 @@ EVENTS = (
     "handoff.requested",
     "handoff.decided",
     "conversation.completed",
+    "lead.erased",
 )
 DISABLED_ERROR = "endpoint disabled before delivery"
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from bot.api.deps import SessionDep, require_scopes
 from bot.api.leads import api_actor
+from bot.api.params import LeadId
 from storage.apikeys import PRIVACY
 from storage.models import ApiKey
 from storage.privacy import erase_lead, export_lead
@@ -39,8 +40,12 @@ class LeadExportOut(BaseModel):
     visitors: Rows = Field(description="Website visitors with the page context they came from.")
     slack_threads: Rows
     slack_posts: Rows = Field(description="Slack messages Baton posted about the lead.")
+    live_chats: Rows = Field(description="Live chats with an SDR (transcripts: conversations).")
+    follow_ups: Rows = Field(description="Requests to be contacted later.")
     outbox: Rows = Field(description="Queued and sent notifications that mention the lead.")
-    erasures: Rows = Field(description="Erasures of this lead (audit entries).")
+    erasures: Rows = Field(
+        description="The erasure log's entries for this lead: who, when, basis, counts."
+    )
 
 
 class ErasureOut(BaseModel):
@@ -50,7 +55,8 @@ class ErasureOut(BaseModel):
     nothing_left: bool
     removed: dict[str, int] = Field(description="Rows deleted or scrubbed, by kind.")
     merged_lead_ids: list[int]
-    audit_id: int | None = Field(description="The audit entry (outbox event `lead.erased`).")
+    erasure_id: int | None = Field(description="The erasure log's entry for this erasure.")
+    audit_id: int | None = Field(description="The outbox event `lead.erased` (webhooks).")
     note: str
 
 
@@ -62,7 +68,7 @@ def build_privacy_router() -> APIRouter:
         response_model=LeadExportOut,
         summary="Export everything Baton holds about a lead (a data access request)",
     )
-    def export(lead_id: int, _key: PrivacyKey, session: SessionDep) -> LeadExportOut:
+    def export(lead_id: LeadId, _key: PrivacyKey, session: SessionDep) -> LeadExportOut:
         """Lead fields, stage history, answers, transcripts, events, score ledger, handoff
         requests, widget visits, Slack threads and posts, and outbox items about the lead."""
         return LeadExportOut.model_validate(export_lead(session=session, lead_id=lead_id))
@@ -72,9 +78,11 @@ def build_privacy_router() -> APIRouter:
         response_model=ErasureOut,
         summary="Erase a lead's personal data everywhere Baton keeps it",
     )
-    def erase(lead_id: int, key: PrivacyKey, session: SessionDep) -> ErasureOut:
+    def erase(lead_id: LeadId, key: PrivacyKey, session: SessionDep) -> ErasureOut:
         """One transaction. The lead stays as an anonymous tombstone (id, stage, source, dates)
-        so funnel numbers do not change; an audit entry records who erased it and when.
+        so funnel numbers do not change; the erasure log records who erased it, when and how
+        many rows went (`erasure_id`), and webhook endpoints subscribed to `lead.erased` hear
+        of it (ids, time and counts only).
         Repeating the call is harmless and answers `nothing_left: true`. Messages already
         posted to Slack stay in Slack."""
         report = erase_lead(session=session, lead_id=lead_id, actor=api_actor(key))

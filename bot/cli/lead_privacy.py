@@ -1,4 +1,5 @@
-"""`baton lead export / erase / purge`: a person's data on request, and retention."""
+"""`baton lead export / erase / erasures / purge`: a person's data on request, the erasure log,
+and retention."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -16,6 +18,7 @@ from qualification.errors import InvalidInput, NotFound
 from qualification.lifecycle import Actor
 from storage.leads import find_lead_by_email
 from storage.privacy import SLACK_NOTE, ErasureReport, erase_by_email, export_lead
+from storage.privacy_log import erasure_log
 from storage.retention import PurgeReport, purge_old_conversations
 
 
@@ -44,19 +47,39 @@ def render_erasure(email: str, report: ErasureReport) -> str:
     if report.merged_lead_ids:
         merged = ", ".join(str(i) for i in report.merged_lead_ids)
         lines.append(f"  (including what came from merged anonymous leads {merged})")
-    lines.append(f"audit entry: outbox item {report.audit_id} (lead.erased)")
+    lines.append(
+        f"logged as erasure {report.erasure_id} (event lead.erased: outbox item {report.audit_id})"
+    )
     lines.append(SLACK_NOTE)
+    return "\n".join(lines)
+
+
+def render_log(entries: list[dict[str, Any]]) -> str:
+    """The erasure log, one entry a line: id, when, basis, lead, who, and the counts."""
+    if not entries:
+        return "no erasures yet"
+    lines = []
+    for e in entries:
+        lead = f"lead {e['lead_id']}" if e["lead_id"] is not None else "no lead"
+        counts = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in e["removed"].items())
+        lines.append(
+            f"#{e['id']}  {e['erased_at'][:19].replace('T', ' ')}  {e['basis']:<9}  {lead}"
+            f"  by {e['actor']}: {counts}"
+        )
     return "\n".join(lines)
 
 
 def render_purge(report: PurgeReport) -> str:
     verb = "would delete" if report.dry_run else "deleted"
-    return (
+    text = (
         f"{verb} {report.conversations} conversation(s) that ended before"
         f" {report.cutoff.date().isoformat()}: {report.messages} message(s),"
-        f" {report.slack_threads} Slack thread link(s), {report.visitors} widget visitor(s);"
-        f" {report.answers_kept} answer(s) kept"
+        f" {report.slack_threads} Slack thread link(s), {report.visitors} widget visitor(s),"
+        f" {report.live_chats} live chat(s); {report.answers_kept} answer(s) kept"
     )
+    if report.erasure_id is not None:
+        text += f"\nlogged as erasure {report.erasure_id} (retention)"
+    return text
 
 
 def register(app: typer.Typer) -> None:
@@ -98,6 +121,16 @@ def register(app: typer.Typer) -> None:
         typer.echo(render_erasure(email, report))
 
     @app.command()
+    def erasures(
+        lead_id: int | None = typer.Option(None, "--lead", help="Only this lead's erasures."),
+    ) -> None:
+        """The erasure log: who erased what and when, and how many rows went (oldest first)."""
+        rt = build_runtime(Settings())
+        with rt.session() as session:
+            entries = erasure_log(session=session, lead_id=lead_id)
+        typer.echo(render_log(entries))
+
+    @app.command()
     def purge(
         older_than: int | None = typer.Option(
             None,
@@ -115,7 +148,11 @@ def register(app: typer.Typer) -> None:
         rt = build_runtime(settings)
         with rt.session() as session:
             report = purge_old_conversations(
-                session=session, now=datetime.now(UTC), days=days, dry_run=dry_run
+                session=session,
+                now=datetime.now(UTC),
+                days=days,
+                dry_run=dry_run,
+                actor=_operator(),
             )
             if dry_run:
                 session.rollback()

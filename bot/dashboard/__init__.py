@@ -14,6 +14,7 @@ from bot.dashboard.auth import build_auth_router
 from bot.dashboard.flows import build_flows_router
 from bot.dashboard.funnel import build_funnel_router
 from bot.dashboard.leads import build_leads_router
+from bot.dashboard.outbox import build_outbox_router
 from bot.dashboard.state import LoginLimits, build_dashboard
 from bot.dashboard.static import build_static_router
 from bot.runtime import Runtime
@@ -30,3 +31,4 @@ def mount_dashboard(app: FastAPI, runtime: Runtime, *, limits: LoginLimits | Non
     app.include_router(build_approvals_router())
     app.include_router(build_flows_router())
     app.include_router(build_funnel_router())
+    app.include_router(build_outbox_router())

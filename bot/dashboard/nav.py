@@ -23,6 +23,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("approvals", "Approvals", "/dashboard/approvals", managers_only=True),
     NavItem("funnel", "Funnel", "/dashboard/funnel"),
     NavItem("flows", "Flows & rules", "/dashboard/flows"),
+    NavItem("outbox", "Outbox", "/dashboard/outbox", managers_only=True),
 )
 
 

@@ -49,10 +49,18 @@ def test_export_then_erase_from_the_command_line(database_url: str, tmp_path: Pa
         with Session(engine) as session:
             assert traces(session, "Jane Doe", EMAIL, "manual data entry") == []
             (entry,) = erasure_log(session=session)
-            assert entry["actor"].startswith("system:cli (")
+            assert entry["actor"].startswith("system:cli (") and entry["basis"] == "request"
+            assert entry["removed"]["answers"] >= 4 and entry["removed"]["messages"] > 0
             assert session.exec(select(Lead.stage)).all() == ["sal"]  # the tombstone
     finally:
         engine.dispose()
+    assert f"logged as erasure {entry['id']} (event lead.erased" in erased.stdout
+    log = baton("lead", "erasures", database_url=database_url).stdout
+    assert log.startswith(f"#{entry['id']}  ") and f"request    lead {entry['lead_id']}" in log
+    assert "by system:cli (" in log and "answers " in log
+    assert "Jane" not in log and EMAIL not in log
+    other = baton("lead", "erasures", "--lead", "999", database_url=database_url)
+    assert other.stdout.strip() == "no erasures yet"
 
     again = baton("lead", "erase", EMAIL, "--yes", database_url=database_url)
     assert again.stdout.strip() == f"nothing left to erase for {EMAIL}"
@@ -77,6 +85,8 @@ def test_purge_from_the_command_line(database_url: str) -> None:
         assert dry.stdout.startswith("would delete 1 conversation(s)")
         with Session(engine) as session:
             assert len(session.exec(select(Conversation)).all()) == 1
+        with Session(engine) as session:
+            assert erasure_log(session=session) == []  # neither run deleted anything
         done = baton("lead", "purge", "--older-than", "30", database_url=database_url)
         assert done.stdout.startswith("deleted 1 conversation(s)")
         assert "answer(s) kept" in done.stdout
@@ -84,5 +94,10 @@ def test_purge_from_the_command_line(database_url: str) -> None:
             assert session.exec(select(Conversation)).all() == []
             assert session.exec(select(Message)).all() == []
             assert len(session.exec(select(BantAnswer)).all()) >= 4
+            (entry,) = erasure_log(session=session)
+        assert f"logged as erasure {entry['id']} (retention)" in done.stdout
+        assert entry["basis"] == "retention" and entry["lead_id"] is None
+        assert entry["actor"].startswith("system:cli (")
+        assert entry["removed"]["conversations"] == 1
     finally:
         engine.dispose()

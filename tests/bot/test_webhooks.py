@@ -26,6 +26,7 @@ from qualification.stages import Dimension, GivenBy
 from storage.answers import record_answer
 from storage.leads import get_lead, move_stage
 from storage.models import OutboxItem, WebhookEndpoint
+from storage.privacy import erase_by_email, erase_lead, erasure_log
 from storage.secrets import SecretBox, generate_key
 from storage.webhooks import DELIVER, add_endpoint, parse_events
 from tests.bot.slack.signing import SECRET as SLACK_SIGNING_SECRET
@@ -423,3 +424,46 @@ async def test_the_loop_keeps_delivering_other_items_while_an_endpoint_fails(
         down.stop()
     states = {i.payload["endpoint_id"]: (i.status, i.attempts) for i in _deliveries(runtime)}
     assert sorted(states.values()) == [("done", 0), ("pending", 1)]
+
+
+async def test_an_erasure_reaches_endpoints_subscribed_to_it_without_personal_data(
+    runtime: Runtime, receiver: Receiver
+) -> None:
+    stages = Receiver()
+    stages.start()
+    try:
+        erasures_id, secret = _add(runtime, receiver.url, "lead.erased")
+        _add(runtime, stages.url, "lead.stage_changed")
+        lead_id = _lead_to_mql(
+            runtime, name="Jane Doe", email="jane@acme.io", company_name="Acme Erased"
+        )
+        with runtime.session() as session:
+            report = erase_lead(session=session, lead_id=lead_id, actor=SYSTEM)
+            # An address with no lead on file is scrubbed, but there is no lead to tell about.
+            nobody = erase_by_email(session=session, email="jane@acme.io", actor=SYSTEM)
+            session.commit()
+        assert nobody.nothing_left
+        await _drain(runtime, build_dispatcher(runtime))
+    finally:
+        stages.stop()
+
+    (request,) = receiver.received()
+    assert request.headers["baton-event"] == "lead.erased"
+    assert verify(secret, request.body, request.headers["baton-signature"])
+    body = request.json()
+    assert body["event"] == "lead.erased" and body["event_id"] == report.audit_id
+    with runtime.session() as session:
+        (entry,) = erasure_log(session=session)
+    assert body["data"] == {
+        "lead": {"id": lead_id},
+        "erasure": {"erased_at": entry["erased_at"], "removed": report.removed},
+    }
+    assert report.removed["answers"] == 1 and report.removed["lead_fields"] >= 3
+    for personal in (b"Jane", b"jane@acme.io", b"Acme", b"50k"):
+        assert personal not in request.body
+    # The stage-change endpoint's pending delivery carried the person's data and went with the
+    # erasure; it is not told of the erasure either, as it did not ask for that event.
+    assert stages.received() == []
+    (delivery,) = _deliveries(runtime)
+    assert delivery.payload["event"] == "lead.erased" and delivery.status == "done"
+    assert delivery.payload["endpoint_id"] == erasures_id

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from bot.runtime import Runtime
 from bot.widget.chat import open_chat, take_turn
@@ -19,7 +19,7 @@ from storage.events import record_event
 from storage.handoffs import decide_handoff, pending_handoff
 from storage.hot_lead_view import record_hot_post
 from storage.leads import find_lead_by_email, get_lead
-from storage.models import Conversation
+from storage.models import Conversation, FollowUp, LiveChat
 from storage.secrets import SecretBox, generate_key
 from storage.slack_posts import HANDOFF, record_post
 from storage.slack_threads import record_thread
@@ -101,7 +101,7 @@ def _widget_chat(rt: Runtime) -> int:
 def seed_person(rt: Runtime) -> Person:
     """The person (EMAIL) known from a campaign, then a website chat (merged), behaviour events,
     an SDR's call notes and Slack thread, a rejected handoff, Slack cards, webhook deliveries,
-    and a colleague who typed EMAIL into their own chat."""
+    a live chat with a follow-up request, and a colleague who typed EMAIL into their own chat."""
     now = datetime.now(UTC)
     with rt.session() as session:
         manager = make_user(session, role=Role.MANAGER)
@@ -195,6 +195,7 @@ def seed_person(rt: Runtime) -> Person:
             rules=rt.rules,
         )
         session.commit()
+    _live_chat(rt, lead_id, now)
 
     colleague_id = _colleague_quotes_email(rt)
     return Person(
@@ -203,6 +204,36 @@ def seed_person(rt: Runtime) -> Person:
         colleague_id=colleague_id,
         request_id=request_id,
     )
+
+
+def _live_chat(rt: Runtime, lead_id: int, now: datetime) -> None:
+    """The website chat was handed to an SDR live, and the person asked to be emailed later."""
+    with rt.session() as session:
+        web = session.execute(
+            select(col(Conversation.id)).where(
+                col(Conversation.lead_id) == lead_id, col(Conversation.channel) == "web"
+            )
+        ).scalar_one()
+        chat = LiveChat(
+            conversation_id=web,
+            lead_id=lead_id,
+            status="ended",
+            answer_by=now,
+            source_page=f"{SITE}/pricing?ref={MARKER}",
+            end_reason="ended",
+        )
+        session.add(chat)
+        session.flush()
+        session.add(
+            FollowUp(
+                lead_id=lead_id,
+                conversation_id=web,
+                live_chat_id=chat.id,
+                kind="email",
+                cause="ended",
+            )
+        )
+        session.commit()
 
 
 def _colleague_quotes_email(rt: Runtime) -> int:

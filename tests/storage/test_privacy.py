@@ -8,27 +8,34 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from qualification.errors import InvalidInput, NotFound
 from qualification.lifecycle import Actor, ActorKind, StageEvent
-from qualification.stages import GivenBy, HandoffStatus, Role
+from qualification.stages import EventKind, GivenBy, HandoffStatus, Role
+from storage.events import record_event
 from storage.funnel import funnel_week
 from storage.handoff_reminders import due_reminders
 from storage.handoffs import request_handoff
 from storage.leads import get_lead, move_stage
 from storage.models import (
     BantAnswer,
+    BehaviourEvent,
     Conversation,
+    Erasure,
     HandoffRequest,
     Lead,
+    Message,
     OutboxItem,
+    ScoreEntry,
     StageChange,
 )
 from storage.privacy import erase_by_email, erase_lead, erasure_log, export_lead
 from storage.privacy_refs import ERASED_TEXT
+from storage.privacy_rows import PERSONAL_FIELDS
+from storage.webhooks import DELIVER
 from tests.factories import make_lead, make_user
 from tests.storage.privacy_seed import EMAIL, MARKER, Person, seed_person, traces
 
@@ -101,6 +108,9 @@ def test_the_export_holds_everything_about_the_person(rt: Runtime, person: Perso
     assert {p["subject"] for p in data["slack_posts"]} == {"hot_lead", "handoff"}
     topics = {item["topic"] for item in data["outbox"]}
     assert {"lead.merged", "lead.stage_changed", "handoff.decided", "webhook.deliver"} <= topics
+    (chat,) = data["live_chats"]
+    assert MARKER in chat["source_page"]
+    assert [f["live_chat_id"] for f in data["follow_ups"]] == [chat["id"]]
     assert data["erasures"] == []
     assert text.count(MARKER) > 20
 
@@ -119,7 +129,7 @@ def test_erasure_leaves_no_trace_and_keeps_the_funnel(rt: Runtime, person: Perso
     for kind in (
         "lead_fields", "answers", "conversations", "messages", "events", "score_entries",
         "stage_reasons", "handoff_comments", "visitors", "slack_threads", "slack_posts",
-        "outbox_items", "email_mentions",
+        "outbox_items", "email_mentions", "live_chats", "follow_ups",
     ):  # fmt: skip
         assert report.removed.get(kind, 0) > 0, kind
 
@@ -150,17 +160,29 @@ def test_erasure_leaves_no_trace_and_keeps_the_funnel(rt: Runtime, person: Perso
         ).all()
         assert [p["lead_id"] for p in colleague_news] == [person.colleague_id]
         (entry,) = erasure_log(session=session)
+        event = session.get(OutboxItem, report.audit_id)
+        (news,) = _erasure_deliveries(session)
     assert _funnel(rt) == funnel_before
-    assert entry["lead_id"] == person.lead_id
-    assert entry["actor"] == "user:dpo@baton.example"
-    assert entry["removed"] == report.removed and entry["id"] == report.audit_id
-    datetime.fromisoformat(entry["at"])
+    assert entry["id"] == report.erasure_id and entry["lead_id"] == person.lead_id
+    assert entry["actor"] == "user:dpo@baton.example" and entry["basis"] == "request"
+    assert entry["removed"] == report.removed
+    datetime.fromisoformat(entry["erased_at"])
     assert MARKER.casefold() not in json.dumps(entry).casefold()
+    # The outbox event says the same, and the CRM endpoint (subscribed to *) gets ids and counts.
+    assert event is not None and event.topic == "lead.erased"
+    assert event.payload["erasure_id"] == report.erasure_id
+    assert event.payload["removed"] == report.removed
+    assert news.status == "pending" and news.payload["event_id"] == report.audit_id
+    assert news.payload["data"] == {
+        "lead": {"id": person.lead_id},
+        "erasure": {"erased_at": entry["erased_at"], "removed": report.removed},
+    }
 
     with rt.session() as session:
         exported = export_lead(session=session, lead_id=person.lead_id)
     assert exported["answers"] == exported["conversations"] == exported["outbox"] == []
-    assert [e["id"] for e in exported["erasures"]] == [report.audit_id]
+    assert exported["live_chats"] == exported["follow_ups"] == []
+    assert exported["erasures"] == [entry]
 
 
 def test_erasing_again_finds_nothing_left(rt: Runtime, person: Person) -> None:
@@ -173,8 +195,67 @@ def test_erasing_again_finds_nothing_left(rt: Runtime, person: Person) -> None:
         by_email = erase_by_email(session=session, email=EMAIL, actor=OFFICER)
         session.commit()
         assert len(erasure_log(session=session)) == 1
+        # The news of the first erasure is not itself taken for data about the person.
+        (news,) = _erasure_deliveries(session)
+        assert news.status == "pending"
     assert again.nothing_left and again.removed == {} and again.audit_id is None
+    assert again.erasure_id is None
     assert by_email.nothing_left and by_email.lead_id is None
+
+
+def _erasure_deliveries(session: Session) -> list[OutboxItem]:
+    items = session.exec(
+        select(OutboxItem).where(OutboxItem.topic == DELIVER).order_by(col(OutboxItem.id))
+    ).all()
+    return [item for item in items if item.payload["event"] == "lead.erased"]
+
+
+def test_the_erasure_log_has_the_counts_and_nothing_about_the_person(rt: Runtime) -> None:
+    name, email, company = "Wilma Quillfeather", "wilma.q@quill.example", "Quillfeather Ltd"
+    with rt.session() as session:
+        lead = make_lead(
+            session, email=email, name=name, title="COO", company_name=company, country="NZ"
+        )
+        assert lead.id is not None
+        rt.dialogs.start(session=session, lead=lead, channel="web", given_by=GivenBy.PROSPECT)
+        record_event(
+            session=session,
+            lead=lead,
+            kind=EventKind.DEMO_REQUEST,
+            occurred_at=datetime.now(UTC),
+            rules=rt.rules,
+            now=datetime.now(UTC),
+            idempotency_key="demo-wilma",
+            properties={"note": f"{name} wants a demo"},
+        )
+        session.commit()
+        lead_id = lead.id
+        filled = [f for f, empty in PERSONAL_FIELDS.items() if getattr(lead, f) not in (None, "")]
+        before = {
+            "lead_fields": len(filled),
+            "conversations": _rows(session, Conversation, Conversation.lead_id == lead_id),
+            "messages": _rows(session, Message),
+            "events": _rows(session, BehaviourEvent, BehaviourEvent.lead_id == lead_id),
+            "score_entries": _rows(session, ScoreEntry, ScoreEntry.lead_id == lead_id),
+            "stage_reasons": _rows(session, StageChange, StageChange.lead_id == lead_id),
+            "outbox_items": _rows(session, OutboxItem),
+        }
+    assert all(before.values()), before  # every kind has something to erase
+
+    with rt.session() as session:
+        report = erase_lead(session=session, lead_id=lead_id, actor=Actor.system("cli (ops)"))
+        session.commit()
+    with rt.session() as session:
+        (row,) = session.exec(select(Erasure)).all()
+        assert traces(session, name, email, company, "Quillfeather") == []
+    assert row.id == report.erasure_id and row.lead_id == lead_id
+    assert row.removed == before == report.removed
+    assert (row.actor, row.basis) == ("system:cli (ops)", "request")
+    assert abs(row.erased_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def _rows(session: Session, model: type, *where: object) -> int:
+    return int(session.exec(select(func.count()).select_from(model).where(*where)).one())
 
 
 def test_an_erased_pending_handoff_is_cancelled_and_never_reminded(rt: Runtime) -> None:

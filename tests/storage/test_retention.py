@@ -14,11 +14,14 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.widget.chat import open_chat, take_turn
 from dialogs.engine import DialogEngine
+from qualification.lifecycle import Actor
 from qualification.stages import GivenBy, Role
 from storage.models import (
     BantAnswer,
     Conversation,
+    FollowUp,
     Lead,
+    LiveChat,
     Message,
     RateLimitWindow,
     ScoreEntry,
@@ -26,6 +29,7 @@ from storage.models import (
     StageChange,
     Visitor,
 )
+from storage.privacy_log import erasure_log
 from storage.retention import DAILY_KEY, purge_daily, purge_old_conversations
 from storage.slack_threads import record_thread
 from storage.widgets import create_widget
@@ -153,10 +157,12 @@ def test_old_transcripts_go_and_the_qualification_record_stays(rt: Runtime) -> N
         dry = purge_old_conversations(session=session, now=PURGE_AT, days=DAYS, dry_run=True)
         session.rollback()
         assert _count(session, Conversation) == 5  # a dry run deletes nothing
+        assert erasure_log(session=session) == []  # and logs nothing
         report = purge_old_conversations(session=session, now=PURGE_AT, days=DAYS)
         session.commit()
 
-    assert dataclasses.replace(dry, dry_run=False) == report
+    assert dry.erasure_id is None and report.erasure_id is not None
+    assert dataclasses.replace(dry, dry_run=False, erasure_id=report.erasure_id) == report
     assert report.conversations == 3 and report.messages == old_messages > 0
     assert report.slack_threads == 1 and report.visitors == 1
     assert report.answers_kept >= 4
@@ -177,7 +183,62 @@ def test_old_transcripts_go_and_the_qualification_record_stays(rt: Runtime) -> N
         assert session.exec(select(Lead.id, Lead.score).order_by(col(Lead.id))).all() == scores
 
         again = purge_old_conversations(session=session, now=PURGE_AT, days=DAYS)
-    assert again.conversations == again.messages == 0
+        session.commit()
+        (entry,) = erasure_log(session=session)  # a purge that found nothing logs nothing
+    assert again.conversations == again.messages == 0 and again.erasure_id is None
+    # One entry for the purge: counts, the system as actor, no lead (it erased none).
+    assert entry == {
+        "id": report.erasure_id,
+        "lead_id": None,
+        "erased_at": PURGE_AT.isoformat(),
+        "actor": "system:retention",
+        "basis": "retention",
+        "removed": {
+            "conversations": 3,
+            "messages": old_messages,
+            "slack_threads": 1,
+            "visitors": 1,
+        },
+    }
+
+
+def test_a_live_chat_in_a_purged_conversation_goes_and_its_follow_up_stays(rt: Runtime) -> None:
+    ids = _seed(rt)
+    with rt.session() as session:
+        finished = session.get(Conversation, ids["finished"])
+        assert finished is not None
+        lead_id = finished.lead_id
+        chat = LiveChat(
+            conversation_id=ids["finished"],
+            lead_id=lead_id,
+            status="ended",
+            answer_by=datetime.now(UTC),
+            source_page="https://www.example.com/pricing?email=someone@example.org",
+        )
+        session.add(chat)
+        session.flush()
+        follow_up = FollowUp(
+            lead_id=lead_id,
+            conversation_id=ids["finished"],
+            live_chat_id=chat.id,
+            kind="email",
+            cause="ended",
+        )
+        session.add(follow_up)
+        session.commit()
+        dry = purge_old_conversations(session=session, now=PURGE_AT, days=DAYS, dry_run=True)
+        session.rollback()
+        report = purge_old_conversations(
+            session=session, now=PURGE_AT, days=DAYS, actor=Actor.system("cli (ops)")
+        )
+        session.commit()
+        assert dry.live_chats == report.live_chats == 1
+        assert _count(session, LiveChat) == 0
+        kept = session.get(FollowUp, follow_up.id)
+        assert kept is not None and kept.lead_id == lead_id
+        assert (kept.conversation_id, kept.live_chat_id) == (None, None)
+        (entry,) = erasure_log(session=session)
+    assert entry["removed"]["live_chats"] == 1 and entry["actor"] == "system:cli (ops)"
 
 
 def test_the_daily_purge_runs_once_a_day_across_processes(rt: Runtime) -> None:

@@ -68,7 +68,8 @@ async def test_export_then_erase_over_http(
     with app.state.runtime.session() as session:
         assert traces(session, MARKER, EMAIL) == []
         (entry,) = erasure_log(session=session)
-    assert entry["lead_id"] == lead_id
+    assert entry["id"] == report["erasure_id"] and entry["removed"] == report["removed"]
+    assert entry["lead_id"] == lead_id and entry["basis"] == "request"
     assert entry["actor"].startswith("marketing:api key bk_") and "privacy desk" in entry["actor"]
 
     reader = {"X-API-Key": make_key("leads:read")}
@@ -81,6 +82,7 @@ async def test_export_then_erase_over_http(
     again = await client.delete(f"/api/v1/leads/{lead_id}", headers=desk)
     assert again.status_code == 200
     assert again.json()["nothing_left"] is True and again.json()["removed"] == {}
+    assert again.json()["erasure_id"] is None
     missing = await client.delete("/api/v1/leads/999999", headers=desk)
     assert missing.status_code == 404
     assert (await client.get("/api/v1/leads/999999/export", headers=desk)).status_code == 404
