@@ -133,8 +133,10 @@ def post_prospect_message(
     try:
         existing = _message_with_turn(session, conversation_id, "in", turn_id)
         if existing is not None:
+            # The bot answered that turn (before the chat opened): it is the bot's to repeat.
+            answered = _message_with_turn(session, conversation_id, "out", turn_id)
             session.rollback()
-            return existing
+            return None if answered is not None else existing
         chat = rows.open_live_chat_of(session=session, conversation_id=conversation_id)
         if chat is None:
             session.rollback()
@@ -160,6 +162,8 @@ def post_prospect_message(
         return message
     except IntegrityError:
         session.rollback()
+        if _message_with_turn(session, conversation_id, "out", turn_id) is not None:
+            return None
         return _message_with_turn(session, conversation_id, "in", turn_id)
     except BaseException:
         session.rollback()
@@ -339,6 +343,23 @@ def _owned_live_chat(session: Session, live_chat_id: int, user: User) -> LiveCha
     if chat.owner_user_id != user.id:
         raise ChatAlreadyTaken(_owner_name(session, chat))
     return chat
+
+
+def chat_for_controls(*, session: Session, live_chat_id: int, user: User) -> LiveChat:
+    """The chat, if `user` may act on it from its controls (record answers, hand the lead
+    off, return it to nurture): the SDR who took it, or a manager. Reads only.
+
+    Raises ChatAlreadyTaken naming the owner, or ChatNotOpen when nobody has taken it.
+    """
+    _staff(user)
+    chat = rows.get_live_chat(session=session, live_chat_id=live_chat_id)
+    if user.role is Role.MANAGER or (
+        chat.owner_user_id is not None and chat.owner_user_id == user.id
+    ):
+        return chat
+    if chat.owner_user_id is None:
+        raise ChatNotOpen("Take the chat first.")
+    raise ChatAlreadyTaken(_owner_name(session, chat))
 
 
 def post_sdr_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,8 @@ from storage.slack_posts import posts_for, record_post
 
 SUBJECT = "hot_lead"  # SlackPost.subject; subject_id is the lead id
 TOP_REASONS = 3
+# A ledger note may end with its own points, e.g. "VP of Sales (+15)"; the view adds the sum.
+_TRAILING_POINTS = re.compile(r"\s*\([+\-−]?\d+\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,9 @@ def _top_reasons(session: Session, lead_id: int) -> tuple[str, ...]:
         points, note = by_rule.get(entry.rule_id, (0, ""))
         by_rule[entry.rule_id] = (points + entry.points, entry.note or note or entry.rule_id)
     positive = sorted((pn for pn in by_rule.values() if pn[0] > 0), key=lambda pn: -pn[0])
-    return tuple(f"{note} (+{points})" for points, note in positive[:TOP_REASONS])
+    return tuple(
+        f"{_TRAILING_POINTS.sub('', note)} (+{points})" for points, note in positive[:TOP_REASONS]
+    )
 
 
 def hot_causes(*, session: Session, lead_id: int) -> tuple[str, ...]:

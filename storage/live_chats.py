@@ -344,3 +344,14 @@ def latest_seqs(*, session: Session, conversation_ids: list[int]) -> dict[int, i
         .group_by(col(Message.conversation_id))
     ).all()
     return {int(cid): int(seq or 0) for cid, seq in rows}
+
+
+def turn_seqs(*, session: Session, conversation_id: int, turn_id: str) -> dict[str, int]:
+    """The seqs of the messages a client turn id wrote, by direction ("in": what was said,
+    "out": the bot's reply); empty when the turn wrote nothing."""
+    found = session.exec(
+        select(Message.direction, Message.seq).where(
+            Message.conversation_id == conversation_id, Message.turn_id == turn_id
+        )
+    ).all()
+    return {str(direction): int(seq) for direction, seq in found}

@@ -22,6 +22,7 @@ from bot.slack.listeners import (
     claims,
     commands,
     events,
+    live_chats,
     messages,
     shortcuts,
     views,
@@ -81,6 +82,16 @@ def build_slack_app(settings: Settings, runtime: Runtime) -> AsyncApp:
         Slack API failures that survived the retries: logged, never re-raised."""
         logger.error("Slack listener failed: %s", type(error).__name__, exc_info=error)
 
-    for module in (commands, views, actions, shortcuts, events, messages, claims, access):
+    for module in (
+        commands,
+        views,
+        actions,
+        shortcuts,
+        events,
+        messages,
+        claims,
+        access,
+        live_chats,
+    ):
         module.register(app, runtime)
     return app

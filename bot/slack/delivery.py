@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.runtime import Runtime
-from bot.slack import access_notices, handoff_cards, home_updates, hot_leads
+from bot.slack import access_notices, handoff_cards, home_updates, hot_leads, live_chats
 from bot.slack.app import web_client
 
 if TYPE_CHECKING:
@@ -23,3 +23,4 @@ def register_deliveries(dispatcher: OutboxDispatcher, runtime: Runtime) -> None:
     hot_leads.register(dispatcher, runtime, client)
     home_updates.register(dispatcher, runtime, client)
     access_notices.register(dispatcher, runtime, client)
+    live_chats.register(dispatcher, runtime, client)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.slack.mrkdwn import safe
+from dialogs.live import ChatAlreadyTaken, ChatNotOpen
 from qualification.errors import (
     AlreadyClaimed,
     AlreadyExists,
@@ -38,6 +39,10 @@ def explain(error: BatonError) -> str:
         )
     if isinstance(error, AlreadyClaimed):
         return f"{safe(error.owner, 200)} already claimed this lead; nothing was changed."
+    if isinstance(error, ChatAlreadyTaken):
+        return f"{safe(error.owner, 200)} has already taken this chat; nothing was changed."
+    if isinstance(error, ChatNotOpen):
+        return f"{safe(str(error), 500)} Nothing was changed."
     if isinstance(error, PermissionDenied):
         return f"Only managers can do that; nothing was changed. ({error})"
     if isinstance(error, IllegalStageChange | NotFound | InvalidInput | AlreadyExists):

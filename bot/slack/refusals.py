@@ -29,9 +29,12 @@ async def tell(client: AsyncWebClient, body: dict[str, Any], error: BatonError) 
     blocks = (
         unknown_user_blocks(error.slack_user_id) if isinstance(error, UnknownSlackUser) else None
     )
+    # A click on a message in a thread is answered in that thread.
+    message = body.get("message") or {}
+    thread_ts = message.get("thread_ts") if message.get("thread_ts") != message.get("ts") else None
     if channel:
         await client.chat_postEphemeral(
-            channel=channel, user=user, text=explain(error), blocks=blocks
+            channel=channel, user=user, text=explain(error), blocks=blocks, thread_ts=thread_ts
         )
     else:
         await client.chat_postMessage(channel=user, text=explain(error), blocks=blocks)

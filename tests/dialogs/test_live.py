@@ -414,3 +414,20 @@ def test_a_visitor_who_turns_out_to_be_known_keeps_the_live_chat_on_the_merged_l
     follow = session.exec(select(FollowUp)).one()
     assert follow.lead_id == known.id
     assert session.get(Lead, anonymous.id) is None
+
+
+def test_the_turn_that_opened_the_chat_is_the_bots_to_repeat(session: Session) -> None:
+    engine = desk_engine()
+    lead = known_lead(session)
+    prompt = start(engine, session, lead)
+    say(engine, session, prompt, "talk to a human", turn_id="opened")
+    # The same delivery again, now that a live chat is open: not a message to the person.
+    again = live.post_prospect_message(
+        session=session,
+        conversation_id=prompt.conversation_id,
+        text="talk to a human",
+        turn_id="opened",
+        now=NOW,
+    )
+    assert again is None
+    assert count(session, Message, conversation_id=prompt.conversation_id, direction="in") == 1

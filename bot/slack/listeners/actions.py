@@ -34,8 +34,26 @@ def clicked_message(body: dict[str, Any]) -> tuple[str, str] | None:
     return (str(channel), str(ts)) if channel and ts else None
 
 
+def handoff_requested(
+    view: HandoffView, *, created: bool, approval_channel: str | None
+) -> str | None:
+    """What the SDR who asked for a handoff is told; None when approved at once (the decision's
+    delivery tells them, in one message)."""
+    name = safe(view.lead_name or "the lead", 200)
+    if view.status != "pending":
+        return None
+    if not created:
+        return f"A handoff request for {name} is already waiting."
+    if approval_channel:  # the outbox posts the card
+        return f"Handoff requested for {name}; managers will decide."
+    return (
+        f"Handoff requested for {name}, but no approval channel is configured"
+        " (BATON_SLACK_APPROVAL_CHANNEL)."
+    )
+
+
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    settings = runtime.settings
+    approval_channel = runtime.settings.slack_approval_channel
 
     @app.action(REQUEST_HANDOFF)
     @refusals_explained
@@ -54,20 +72,9 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return handoff_view(session=session, request_id=req.id or 0), created
 
         view, created = await in_transaction(runtime, work)
-        name = safe(view.lead_name or "the lead", 200)
-        if view.status != "pending":
-            return  # approved at once: the decision's delivery tells the SDR (one message)
-        if not created:
-            await dm(client, slack_id, f"A handoff request for {name} is already waiting.")
-        elif settings.slack_approval_channel:  # the outbox posts the card
-            await dm(client, slack_id, f"Handoff requested for {name}; managers will decide.")
-        else:
-            await dm(
-                client,
-                slack_id,
-                f"Handoff requested for {name}, but no approval channel is configured"
-                " (BATON_SLACK_APPROVAL_CHANNEL).",
-            )
+        text = handoff_requested(view, created=created, approval_channel=approval_channel)
+        if text is not None:
+            await dm(client, slack_id, text)
 
     @app.action(RETURN_TO_NURTURE)
     async def nurture(

@@ -1,4 +1,5 @@
-"""Events API messages: qualifying a lead step by step in a DM or a channel thread.
+"""Events API messages: qualifying a lead step by step in a DM or a channel thread, and the
+SDR's replies in a live chat's thread (bot.slack.live_replies), which go to the prospect.
 
 `message` (DMs, channels, private channels) and `app_mention` events, and the choice buttons of
 the questions they ask (kept here, with the conversation they answer). Retried deliveries of
@@ -8,6 +9,7 @@ claim in `bot.slack.chat.plan`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -15,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from bot.runtime import Runtime
-from bot.slack import chat
+from bot.slack import chat, live_replies
 from bot.slack.chat import Incoming, Plan, Route
 from bot.slack.chat_blocks import CHOICE_ACTION, ThreadPost, answered, read_choice
 from bot.slack.runner import in_transaction
@@ -49,6 +51,33 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return chat.taken_post()
         return None
 
+    def route(session: Session, message: Incoming) -> Plan | int:
+        """The id of the live chat whose thread `message` is in, or what to do with it."""
+        live_chat_id = live_replies.live_chat_at(session=session, message=message)
+        if live_chat_id is not None:
+            return live_chat_id
+        return chat.plan(session=session, message=message)
+
+    async def live_reply(live_chat_id: int, message: Incoming, client: AsyncWebClient) -> None:
+        """A reply in a live chat's thread goes to the prospect, or its author is told why not."""
+        now = datetime.now(UTC)
+        try:
+            await in_transaction(
+                runtime,
+                lambda session: live_replies.send_reply(
+                    session=session, live_chat_id=live_chat_id, message=message, now=now
+                ),
+            )
+        except BatonError as error:
+            refused = live_replies.not_sent(error)
+            await client.chat_postEphemeral(
+                channel=message.channel,
+                user=message.user,
+                thread_ts=message.thread_ts,
+                text=refused.text,
+                blocks=refused.blocks,
+            )
+
     async def converse(
         event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient, *, mention: bool
     ) -> None:
@@ -56,9 +85,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         if message is None or not message.may_concern_us:
             return
         try:
-            todo = await in_transaction(
-                runtime, lambda session: chat.plan(session=session, message=message)
-            )
+            todo = await in_transaction(runtime, lambda session: route(session, message))
+            if isinstance(todo, int):
+                if not mention:  # a mention also arrives as a `message` event, which sends it
+                    await live_reply(todo, message, client)
+                return
             if todo.route is Route.IGNORE:
                 return
             post = await in_transaction(runtime, lambda session: act(session, todo, message))

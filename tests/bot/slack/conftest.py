@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -52,20 +55,52 @@ class SlackBaton:
         return delivered
 
 
-@pytest.fixture
-async def baton(database_url: str, fake_slack: FakeSlack) -> AsyncIterator[SlackBaton]:
-    settings = Settings(
-        database_url=database_url,
-        slack_bot_token="xoxb-test-token",
-        slack_signing_secret=SECRET,
-        slack_api_url=fake_slack.url,
-        slack_approval_channel=APPROVAL_CHANNEL,
-        slack_sdr_channel=SDR_CHANNEL,
-        outbox_worker=False,
-        public_url="https://baton.example.com",
-    )
+def slack_settings(database_url: str, fake_slack: FakeSlack, **overrides: Any) -> Settings:
+    """Settings of a Baton with Slack on, talking to `fake_slack` (`overrides` win)."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "slack_bot_token": "xoxb-test-token",
+        "slack_signing_secret": SECRET,
+        "slack_api_url": fake_slack.url,
+        "slack_approval_channel": APPROVAL_CHANNEL,
+        "slack_sdr_channel": SDR_CHANNEL,
+        "outbox_worker": False,
+        "public_url": "https://baton.example.com",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+async def listeners_done(timeout: float = 10.0) -> None:
+    """Wait for the listeners bolt runs as tasks after their ack to finish."""
+
+    def busy() -> bool:
+        return any(
+            "run_ack_function_asynchronously" in getattr(task.get_coro(), "__qualname__", "")
+            for task in asyncio.all_tasks()
+            if not task.done()
+        )
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while busy():
+        assert loop.time() < deadline, "a Slack listener is still running"
+        await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def running(settings: Settings, fake_slack: FakeSlack) -> AsyncIterator[SlackBaton]:
+    """The app built from `settings`, with an HTTP client on it; disposed at the end."""
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://baton.test") as client:
         yield SlackBaton(app=app, client=client, slack=fake_slack)
+        # A listener still at work holds a connection the engine cannot close under it.
+        await listeners_done()
     app.state.runtime.engine.dispose()
+
+
+@pytest.fixture
+async def baton(database_url: str, fake_slack: FakeSlack) -> AsyncIterator[SlackBaton]:
+    async with running(slack_settings(database_url, fake_slack), fake_slack) as started:
+        yield started

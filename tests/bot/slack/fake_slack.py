@@ -17,6 +17,9 @@ class Call:
     method: str
     params: dict[str, Any]
     token: str | None
+    status: int = 200  # the HTTP status answered (a queued failure's, or 200)
+    ok: bool = True  # whether the answer was `"ok": true`
+    answer: dict[str, Any] = field(default_factory=dict)  # the body answered
 
 
 @dataclass
@@ -24,7 +27,8 @@ class FakeSlack:
     """Start with `start()`; `url` is the Web API base URL to give Baton."""
 
     calls: list[Call] = field(default_factory=list)
-    failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    # Queued failures by method: (calls to answer normally first, status, headers).
+    failures: dict[str, list[tuple[int, int, dict[str, str]]]] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -40,9 +44,13 @@ class FakeSlack:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/api/"
 
-    def fail_next(self, method: str, *, status: int = 429, retry_after: int = 0) -> None:
-        """Answer the next call of `method` with `status` (a 429 carries Retry-After)."""
-        self.failures.setdefault(method, []).append((status, {"Retry-After": str(retry_after)}))
+    def fail_next(
+        self, method: str, *, status: int = 429, retry_after: int = 0, after: int = 0
+    ) -> None:
+        """Answer the next call of `method` with `status` (a 429 carries Retry-After); with
+        `after`, that many calls are answered normally first."""
+        headers = {"Retry-After": str(retry_after)}
+        self.failures.setdefault(method, []).append((after, status, headers))
 
     def add_user(self, user_id: str, *, email: str | None, name: str = "", **more: Any) -> None:
         """Let users.info describe `user_id` (no email: as without the users:read.email scope)."""
@@ -69,8 +77,11 @@ class FakeSlack:
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         with self._lock:
             queued = self.failures.get(method)
-            if queued:
-                status, headers = queued.pop(0)
+            if queued and queued[0][0] > 0:
+                after, status, headers = queued[0]
+                queued[0] = (after - 1, status, headers)
+            elif queued:
+                _, status, headers = queued.pop(0)
                 return status, headers, {"ok": False, "error": "ratelimited"}
         if method == "auth.test":
             body: dict[str, Any] = {
@@ -120,9 +131,11 @@ class FakeSlack:
                 params.update({k: v[0] for k, v in parse_qs(query).items()})
                 method = path.rsplit("/", 1)[-1]
                 auth = self.headers.get("Authorization")
+                call = Call(method, params, auth)
                 with fake._lock:
-                    fake.calls.append(Call(method, params, auth))
+                    fake.calls.append(call)
                 status, headers, body = fake.answer(method, params)
+                call.status, call.ok, call.answer = status, bool(body.get("ok")), body
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
