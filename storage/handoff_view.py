@@ -18,6 +18,7 @@ TOP_REASONS = 3
 # A ledger note may end with its own points, e.g. "VP of Sales (+15)"; the view adds the sum.
 _TRAILING_POINTS = re.compile(r"\s*\([+\-−]?\d+\)\s*$")
 
+
 @dataclass(frozen=True)
 class BantLine:
     dimension: str

@@ -31,6 +31,7 @@ APPROVAL_STAGES = {Stage.SAL.value, Stage.SQL.value}
 
 log = logging.getLogger("baton.slack")
 
+
 def home_of(session: Session, slack_user_id: str, now: datetime) -> View:
     """The Home this Slack account sees now: its own, or the first-use Home of a stranger."""
     user = get_user_by_slack_id(session=session, slack_user_id=slack_user_id)

@@ -56,10 +56,7 @@ def lead_line(lead: HotLeadView) -> str:
 
 
 def missed_line(view: LiveChatView) -> str:
-    return (
-        f"Nobody took this chat within {view.wait_minutes} min — the prospect was offered a"
-        " follow-up."
-    )
+    return f"Nobody took this chat within {view.wait_text} — the prospect was offered a follow-up."
 
 
 def status_line(view: LiveChatView) -> str:

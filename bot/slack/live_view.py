@@ -62,9 +62,10 @@ class LiveChatView:
     thread: Thread | None
 
     @property
-    def wait_minutes(self) -> int:
-        """How long the prospect was to wait for someone to take the chat, in minutes."""
-        return max(1, round((self.answer_by - self.requested_at).total_seconds() / 60))
+    def wait_text(self) -> str:
+        """How long the prospect was to wait for someone to take the chat ("2 min", "45 s")."""
+        seconds = round((self.answer_by - self.requested_at).total_seconds())
+        return f"{seconds} s" if seconds < 60 else f"{round(seconds / 60)} min"
 
 
 def _person(user: User | None) -> Person | None:

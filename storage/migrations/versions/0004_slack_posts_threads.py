@@ -48,9 +48,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_slack_threads")),
         sa.UniqueConstraint("channel", "thread_ts", name="uq_slack_threads_channel_ts"),
     )
-    op.create_index(
-        op.f("ix_slack_threads_conversation_id"), "slack_threads", ["conversation_id"]
-    )
+    op.create_index(op.f("ix_slack_threads_conversation_id"), "slack_threads", ["conversation_id"])
     op.create_index(op.f("ix_slack_threads_user_id"), "slack_threads", ["user_id"])
 
 
