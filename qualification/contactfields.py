@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
+MAX_COUNT = 2**31 - 1  # counts are stored as 32-bit integers
+
 
 def check_email(value: str) -> str:
     """A syntactically valid address, trimmed and lower-cased (how leads are stored)."""
@@ -32,6 +34,8 @@ def check_count(value: str, *, field: str) -> int | None:
         raise ValueError(f"{field} {value!r} is not a number") from None
     if not math.isfinite(number) or number < 0 or number != int(number):
         raise ValueError(f"{field} {value!r} must be a whole number of 0 or more")
+    if number > MAX_COUNT:
+        raise ValueError(f"{field} {value!r} is too large (at most {MAX_COUNT:,})")
     return int(number)
 
 
@@ -70,4 +74,9 @@ def check_moment(value: str, *, field: str = "occurred_at") -> datetime:
         raise ValueError(
             f"{field} {value!r} is not an ISO 8601 date-time (e.g. 2026-03-01T14:30:00Z)"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise ValueError(f"{field} {value!r} is out of range once moved to UTC") from None

@@ -95,13 +95,17 @@ class CheckedCsv(Generic[Row]):
 def decode(data: bytes) -> str:
     """The file's text; it must be UTF-8 (a byte-order mark is allowed)."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InvalidInput(
             f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}); "
             "save it as 'CSV UTF-8' and try again"
         ) from None
+    if "\x00" in text:  # no text file has one, and PostgreSQL cannot store it
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InvalidInput(f"the file has a NUL character on line {line}: it is not a text file")
+    return text
 
 
 def _records(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.api.params import MAX_INT, as_utc
 from qualification.contactfields import check_email
 from qualification.stages import EventKind, Stage
 from storage.event_ingest import EventInput, EventOutcome
@@ -20,7 +22,7 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str | None = Field(default=None, max_length=320)
-    lead_id: int | None = Field(default=None, ge=1)
+    lead_id: int | None = Field(default=None, ge=1, le=MAX_INT)
     kind: EventKind
     occurred_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC),
@@ -48,7 +50,16 @@ class EventIn(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return as_utc(value)
+
+    @field_validator("properties")
+    @classmethod
+    def _plain_json(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            json.dumps(value, allow_nan=False)
+        except ValueError:
+            raise ValueError("properties may not hold NaN or Infinity: JSON has neither") from None
+        return value
 
     @model_validator(mode="after")
     def _one_lead(self) -> EventIn:

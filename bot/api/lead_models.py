@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.api.params import MAX_INT
 from qualification.contactfields import check_country, check_email
 from storage.models import LeadCreate, LeadPublic
 
@@ -18,6 +19,8 @@ class LeadUpsert(LeadCreate):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     email: str = Field(max_length=320, description="Work email; leads are unique by email.")
+    employee_count: int | None = Field(default=None, ge=0, le=MAX_INT)
+    annual_revenue: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
     @field_validator("email")
     @classmethod

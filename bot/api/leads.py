@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from bot.api.deps import RuntimeDep, SessionDep, require_scopes
 from bot.api.lead_models import LeadPageOut, LeadReportOut, LeadUpsert
+from bot.api.params import MAX_INT, LeadId, UtcMoment
 from qualification.errors import NotFound
 from qualification.lifecycle import Actor, ActorKind
 from qualification.stages import Stage
@@ -66,10 +67,10 @@ def build_leads_router() -> APIRouter:
         source_campaign: str | None = None,
         source_asset: str | None = None,
         source_channel: str | None = None,
-        score_min: int | None = None,
-        score_max: int | None = None,
+        score_min: Annotated[int | None, Query(ge=-MAX_INT, le=MAX_INT)] = None,
+        score_max: Annotated[int | None, Query(ge=-MAX_INT, le=MAX_INT)] = None,
         updated_since: Annotated[
-            datetime | None, Query(description="ISO 8601; leads updated at or after it.")
+            UtcMoment | None, Query(description="ISO 8601; leads updated at or after it.")
         ] = None,
         cursor: Annotated[
             str | None, Query(description="`next_cursor` of the page before.")
@@ -112,7 +113,7 @@ def build_leads_router() -> APIRouter:
         response_model=LeadReportOut,
         summary="Read a lead with its answers, score breakdown, stages and conversations",
     )
-    def read(lead_id: int, _key: Reader, session: SessionDep) -> LeadReportOut:
+    def read(lead_id: LeadId, _key: Reader, session: SessionDep) -> LeadReportOut:
         return LeadReportOut.model_validate(lead_report(session=session, lead_id=lead_id).to_json())
 
     return router
