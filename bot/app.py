@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.api import build_api_router
 from bot.dashboard import LoginLimits, mount_dashboard
-from bot.http_errors import install_error_handlers
+from bot.http_errors import DATABASE_RETRY_AFTER, describe_database_error, install_error_handlers
 from bot.middleware import BodySizeLimit, SecurityHeaders
 from bot.outbox import build_dispatcher, outbox_loop
 from bot.runtime import Runtime, build_runtime
@@ -21,6 +23,9 @@ from bot.settings import Settings
 from bot.slack import mount_slack
 from bot.widget import build_widget_router
 from bot.widget.guard import RateLimited, WidgetLimits
+from bot.widget.live_hub import LiveHub
+
+log = logging.getLogger("baton.http")
 
 
 def baton_version() -> str:
@@ -70,10 +75,11 @@ def create_app(
 ) -> FastAPI:
     """Build the app for `settings`; nothing is created at import time."""
     rt = runtime or build_runtime(settings)
+    hub = LiveHub(session=rt.session, interval=rt.settings.live_poll_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with _outbox_worker(rt):
+        async with _outbox_worker(rt), hub.running():
             yield
 
     app = FastAPI(title="Baton", version=baton_version(), lifespan=lifespan)
@@ -83,16 +89,30 @@ def create_app(
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
     app.include_router(build_api_router(rt))
-    app.include_router(build_widget_router(rt, limits=widget_limits))
+    app.include_router(build_widget_router(rt, limits=widget_limits, hub=hub))
     mount_slack(app, rt)
     mount_dashboard(app, rt, limits=login_limits)
 
-    @app.get("/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        """Liveness and database reachability."""
-        with rt.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok", "database": rt.engine.dialect.name}
+    @app.get(
+        "/health",
+        tags=["meta"],
+        responses={503: {"description": "The database cannot be used (see Retry-After)"}},
+    )
+    def health(response: Response) -> dict[str, str]:
+        """Readiness: 200 when this process can query its database, 503 with Retry-After when
+        it cannot, so a load balancer stops sending it requests until the database is back.
+        Not a liveness check: restarting the process does not bring a database back."""
+        database = rt.engine.dialect.name
+        try:
+            with rt.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            log.error("health check: database unavailable: %s", describe_database_error(exc))
+            response.status_code = 503
+            response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+            response.headers["Cache-Control"] = "no-store"
+            return {"status": "unavailable", "database": database}
+        return {"status": "ok", "database": database}
 
     @app.get("/version", tags=["meta"])
     def app_version() -> dict[str, str]:

@@ -126,6 +126,16 @@ class Settings(BaseSettings):
             " free and offered a follow-up."
         ),
     )
+    live_poll_seconds: float = Field(
+        default=0.5,
+        ge=0.05,
+        le=10,
+        validation_alias=AliasChoices("live_poll_seconds", "BATON_LIVE_POLL_SECONDS"),
+        description=(
+            "How often each process checks the database for new messages of the widget chats"
+            " it streams (one query for all of them)."
+        ),
+    )
     public_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("public_url", "BATON_PUBLIC_URL"),

@@ -294,20 +294,23 @@ class DialogEngine:
             )
         now = self.clock()
         try:
-            conversation = store.load_conversation(
-                session=session, conversation_id=conversation_id, lock=True
-            )
+            if store.is_postgres(session):
+                # Hold the row now; a turn committed since the read above bumped its version.
+                # (A SQLite transaction holds the write lock from its first read: no re-read.)
+                conversation = store.load_conversation(
+                    session=session, conversation_id=conversation_id, lock=True
+                )
             if conversation.version != seen_version or (
                 expected_version is not None and conversation.version != expected_version
             ):
+                # Another delivery of this very turn may have committed while we waited.
+                stored = store.stored_reply(
+                    session=session, conversation_id=conversation_id, turn_id=turn_id
+                )
+                if stored is not None:
+                    session.rollback()
+                    return stored
                 raise self._concurrent(session, conversation_id)
-            # Another delivery of this very turn may have committed while we waited.
-            stored = store.stored_reply(
-                session=session, conversation_id=conversation_id, turn_id=turn_id
-            )
-            if stored is not None:
-                session.rollback()
-                return stored
             if not store.claim_turn(
                 session=session,
                 conversation_id=conversation_id,

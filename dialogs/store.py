@@ -29,11 +29,26 @@ def stored_reply(*, session: Session, conversation_id: int, turn_id: str) -> Pro
     return Prompt.from_json(dict(payload)) if payload else None
 
 
+def turn_messages(*, session: Session, conversation_id: int, turn_id: str) -> dict[str, Message]:
+    """The messages a client turn id has written so far, by direction ("in": what was said,
+    "out": the bot's reply, whose payload is the Prompt); empty for a new turn."""
+    rows = session.exec(
+        select(Message).where(
+            Message.conversation_id == conversation_id, Message.turn_id == turn_id
+        )
+    ).all()
+    return {row.direction: row for row in rows}
+
+
 def last_reply(*, session: Session, conversation_id: int) -> Prompt | None:
-    """The latest outbound prompt of a conversation."""
+    """The bot's latest prompt in a conversation (not a live chat's SDR or system message)."""
     payload = session.exec(
         select(Message.payload)
-        .where(Message.conversation_id == conversation_id, Message.direction == "out")
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == "out",
+            Message.author == "bot",
+        )
         .order_by(col(Message.seq).desc())
     ).first()
     return Prompt.from_json(dict(payload)) if payload else None

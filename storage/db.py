@@ -7,6 +7,7 @@ automatically by default, or says exactly what to run when told not to.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,15 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _UPGRADE_LOCK_ID = 0x0BA7_0001
 # How long a SQLite connection waits for another one's write lock before giving up.
 _SQLITE_BUSY_TIMEOUT_MS = 5000
+# Connections kept per engine (so per worker process), and how many more a burst may open.
+# Sized for the web server: its request threads (bot.cli.serve.THREADS) plus asyncio's default
+# executor (the outbox and live-chat loops, up to 6 threads on small machines) never wait for a
+# connection. PostgreSQL's default of 100 connections allows 3 such workers; raise its
+# max_connections (or put PgBouncer in front) before running more.
+POOL_SIZE = 20
+POOL_OVERFLOW = 10
+# The execution option that marks a read-only engine (see `read_only`).
+READ_ONLY = "baton_read_only"
 
 
 class DatabaseNotUpgraded(BatonError):
@@ -38,6 +48,49 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """A connection that queues for its process's write lock before `BEGIN IMMEDIATE`.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so under many concurrent
+    writers a waiting one often sleeps through the moment the lock is free and late arrivals
+    overtake it: throughput drops and the slowest waits reach seconds. Writers of one process
+    wait on a Python lock instead, which hands over as soon as the holder commits or rolls back;
+    other processes on the same file still meet at SQLite's lock (busy_timeout).
+    """
+
+    write_lock: threading.Lock | None = None
+    holding = False
+
+    def hold(self) -> None:
+        lock = self.write_lock
+        if lock is not None and not self.holding:
+            # Past the busy timeout, go on without it and let SQLite decide, as before.
+            self.holding = lock.acquire(timeout=_SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    def let_go(self) -> None:
+        if self.holding and self.write_lock is not None:
+            self.holding = False
+            self.write_lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.let_go()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.let_go()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.let_go()
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -72,22 +125,67 @@ def _enable_wal(cursor: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front: concurrent writers queue (busy_timeout) instead
     # of failing with "database is locked" when a read turns into a write mid-transaction.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only engine (see `read_only`) begins DEFERRED: in WAL mode its reads then run
+    # beside the writer instead of queueing for the one write lock.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    queued = dbapi_connection if isinstance(dbapi_connection, _SQLiteConnection) else None
+    if queued is not None:
+        queued.hold()
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if queued is not None:
+            queued.let_go()
+        raise
+
+
+def read_only(engine: Engine) -> Engine:
+    """`engine` (same pool) for transactions that only read: on SQLite they begin DEFERRED and
+    so never wait for, or hold, the write lock. A write in such a transaction may fail with
+    "database is locked" at once; use the plain engine for anything that writes."""
+    return engine.execution_options(**{READ_ONLY: True})  # a light proxy (about 10 µs)
+
+
+def read_session(engine: Engine) -> Session:
+    """A session on `read_only(engine)`; loaded rows stay usable after it commits."""
+    return Session(read_only(engine), expire_on_commit=False)
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`: SQLite in WAL mode with foreign keys, or PostgreSQL via psycopg 3."""
     url = normalise_url(url)
+    # Error messages (and so logs) then name the statement but never its values: personal data.
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        connect_args = {"check_same_thread": False, **kwargs.pop("connect_args", {})}
+        connect_args = {
+            "check_same_thread": False,
+            "factory": _SQLiteConnection,
+            **kwargs.pop("connect_args", {}),
+        }
+        if parsed.database and parsed.database != ":memory:":  # QueuePool, not one per thread
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", POOL_OVERFLOW)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
-        event.listen(engine, "connect", _sqlite_connect)
+        write_lock = threading.Lock()  # one per engine: the process's writers to this file
+
+        def _connect(dbapi_connection: Any, record: Any) -> None:
+            if isinstance(dbapi_connection, _SQLiteConnection):
+                dbapi_connection.write_lock = write_lock
+            _sqlite_connect(dbapi_connection, record)
+
+        event.listen(engine, "connect", _connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     return create_engine(url, **kwargs)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -33,15 +34,8 @@ def window_start(now: datetime, window_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=UTC)
 
 
-def hit(
-    *, session: Session, key: str, limit: int, window_seconds: int, now: datetime
-) -> RateLimitDecision:
-    """Count one request for `key` in the current window; allowed while the count <= `limit`.
-
-    Runs and commits its own short transaction on `session` (one upsert), so pass a session
-    with nothing else pending.
-    """
-    start = window_start(now, window_seconds)
+def _count(*, session: Session, key: str, start: datetime) -> int:
+    """One upsert: add one to `key`'s window starting at `start`; the new count."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = RateLimitWindow.__table__  # type: ignore[attr-defined]
@@ -50,25 +44,65 @@ def hit(
         index_elements=["key", "window_start"],
         set_={"count": table.c.count + 1},
     ).returning(table.c.count)
-    try:
-        count = int(session.execute(statement).scalar_one())
-        if count == 1:
-            session.execute(
-                delete(RateLimitWindow).where(
-                    col(RateLimitWindow.key) == key[:200],
-                    col(RateLimitWindow.window_start) < start - _KEEP,
-                )
+    count = int(session.execute(statement).scalar_one())
+    if count == 1:
+        session.execute(
+            delete(RateLimitWindow).where(
+                col(RateLimitWindow.key) == key[:200],
+                col(RateLimitWindow.window_start) < start - _KEEP,
             )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        )
+    return count
+
+
+def _decide(
+    count: int, limit: int, start: datetime, window_seconds: int, now: datetime
+) -> RateLimitDecision:
     if count <= limit:
         return RateLimitDecision(allowed=True, count=count)
     reset = start + timedelta(seconds=window_seconds)
     now_utc = now if now.tzinfo else now.replace(tzinfo=UTC)
     retry = max(1, math.ceil((reset - now_utc).total_seconds()))
     return RateLimitDecision(allowed=False, retry_after=retry, count=count)
+
+
+def hit(
+    *, session: Session, key: str, limit: int, window_seconds: int, now: datetime
+) -> RateLimitDecision:
+    """Count one request for `key` in the current window; allowed while the count <= `limit`.
+
+    Runs and commits its own short transaction on `session` (one upsert), so pass a session
+    with nothing else pending.
+    """
+    return hit_all(session=session, hits=[Hit(key, limit, window_seconds)], now=now)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One counter to add a request to: `key`, at most `limit` per `window_seconds`."""
+
+    key: str
+    limit: int
+    window_seconds: int
+
+
+def hit_all(*, session: Session, hits: Sequence[Hit], now: datetime) -> RateLimitDecision:
+    """Count one request against each counter in order, in one short transaction (committed
+    on `session`, so pass one with nothing else pending); the first refusal stops the count,
+    so later counters are not charged for a refused request. Allowed when every one allows."""
+    decision = RateLimitDecision(allowed=True)
+    try:
+        for each in hits:
+            start = window_start(now, each.window_seconds)
+            count = _count(session=session, key=each.key, start=start)
+            decision = _decide(count, each.limit, start, each.window_seconds, now)
+            if not decision.allowed:
+                break
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return decision
 
 
 def current_count(*, session: Session, key: str, window_seconds: int, now: datetime) -> int:

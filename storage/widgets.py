@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+import time
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from qualification.errors import AlreadyExists, InvalidInput, NotFound
+from storage.db import read_session
 from storage.models import Widget, utcnow
 from storage.savepoint import try_insert
 from storage.widgetconfig import normalise_origin, normalise_origins, validate_theme
 
 DEMO_ID = "demo"
+# How long a process serves an active widget's settings from memory: a change made by another
+# process (a worker, `baton widget`) takes effect within this; one made here, at once.
+CACHE_SECONDS = 5.0
 _PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 EDITABLE = ("name", "flow_id", "allowed_origins", "greeting", "consent_text", "theme", "active")
 _LIMITS = {"name": 200, "greeting": 2000, "consent_text": 2000}
@@ -104,6 +111,41 @@ def get_widget(*, session: Session, public_id: str, active_only: bool = False) -
     return widget
 
 
+# Per engine (so per app and per test): public id -> (expires at, the widget as read).
+_active: weakref.WeakKeyDictionary[Engine, dict[str, tuple[float, Widget]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def active_widget(
+    *,
+    engine: Engine,
+    public_id: str,
+    seconds: float = CACHE_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> Widget:
+    """The active widget with this public id, read at most `seconds` ago by this process
+    (NotFound otherwise; a missing widget is not remembered). A read-only transaction, so on
+    SQLite it never waits for the write lock. The widget is shared: do not change it."""
+    widgets = _active.setdefault(engine, {})
+    now = clock()
+    known = widgets.get(public_id)
+    if known is not None and known[0] > now:
+        return known[1]
+    with read_session(engine) as session:
+        widget = get_widget(session=session, public_id=public_id, active_only=True)
+        session.commit()  # ends the read, keeps `widget` loaded
+    widgets[public_id] = (now + seconds, widget)
+    return widget
+
+
+def forget_widget(*, session: Session, public_id: str) -> None:
+    """Drop this process's remembered copy of a widget (it was just changed)."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        _active.get(bind, {}).pop(public_id, None)
+
+
 def update_widget(
     *, session: Session, widget: Widget, flows: Iterable[NamedFlow], changes: Mapping[str, Any]
 ) -> Widget:
@@ -115,6 +157,7 @@ def update_widget(
     widget.updated_at = utcnow()
     session.add(widget)
     session.flush()
+    forget_widget(session=session, public_id=widget.public_id)
     return widget
 
 
@@ -146,6 +189,7 @@ def ensure_demo_widget(*, session: Session, origin: str | Iterable[str]) -> Widg
         widget.allowed_origins = [*widget.allowed_origins, *missing]
         session.add(widget)
     session.commit()
+    forget_widget(session=session, public_id=DEMO_ID)
     return widget
 
 

@@ -4,9 +4,40 @@ from __future__ import annotations
 
 import typer
 import uvicorn
+from anyio import to_thread
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.runtime import build_runtime
 from bot.settings import Settings
+
+# Sync endpoints run in AnyIO's thread pool (40 threads unless told). A request is mostly
+# Python holding the GIL plus short database calls, so past about a dozen threads a process
+# gains no throughput, only contention (GIL switches, waits for SQLite's one writer) and longer
+# tails; requests beyond these wait their turn in the event loop instead. The database pool is
+# larger (storage.db.POOL_SIZE), so a request thread never waits for a connection while the
+# outbox and live-chat loops (asyncio's default executor) hold some.
+THREADS = 12
+
+
+class ThreadPoolSize:
+    """The app, with AnyIO's default thread pool set to `threads` when the server starts."""
+
+    def __init__(self, app: ASGIApp, threads: int) -> None:
+        self.app = app
+        self.threads = threads
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            to_thread.current_default_thread_limiter().total_tokens = self.threads
+        await self.app(scope, receive, send)
+
+
+def served_app() -> ASGIApp:
+    """Factory for `uvicorn --factory bot.cli.serve:served_app`: the app of `app_from_env`
+    with its thread pool sized (see THREADS)."""
+    from bot.app import app_from_env  # the web stack loads in the server, not in every command
+
+    return ThreadPoolSize(app_from_env(), THREADS)
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +58,7 @@ def register(app: typer.Typer) -> None:
             f"  (database: {settings.database_url.split('@')[-1]})"
         )
         uvicorn.run(
-            "bot.app:app_from_env",
+            "bot.cli.serve:served_app",
             factory=True,
             host=host or settings.host,
             port=port or settings.port,

@@ -1,4 +1,5 @@
-"""The widget's chat service: open (or resume) a visitor's chat, and apply one turn."""
+"""The widget's chat service: open (or resume) a visitor's chat, and apply one turn (to the bot,
+or to the person in an open live chat)."""
 
 from __future__ import annotations
 
@@ -12,54 +13,64 @@ from sqlmodel import Session
 
 from bot.runtime import Runtime
 from bot.widget.restart_policy import restart_refusal
+from bot.widget.transcript import history_item, offer_after
+from dialogs.live import LiveState, live_state, post_prospect_message
 from dialogs.prompt import Prompt
-from dialogs.store import load_conversation, recent_messages
+from dialogs.store import load_conversation, recent_messages, turn_messages
 from qualification.errors import ConcurrentTurn, PermissionDenied
 from qualification.stages import EventKind, GivenBy
+from storage.db import read_session
 from storage.events import record_event
 from storage.leads import get_lead
+from storage.live_chats import OPEN, open_live_chat_of, turn_seqs
 from storage.models import Conversation, Lead, Visitor, Widget
 from storage.visitor_chats import hold_visitor, link_conversation
 from storage.visitors import fill_source, open_visitor, visitor_for_token
 
 HISTORY_LIMIT = 200
+LIVE_ATTEMPTS = 3  # a message in a live chat is stored even when an SDR's reply lands with it
 UNKNOWN_VISITOR = "this visitor token is not known to this widget; open a new session"
 ANOTHER_CHAT = "Another request started a conversation for this visitor first; open it again."
 
 
 @dataclass(frozen=True)
 class ChatView:
-    """The visitor's token, the conversation so far and the current prompt."""
+    """The visitor's token, the conversation so far and the current prompt; the live chat and
+    the offer still standing."""
 
     token: str
     history: list[dict[str, Any]]
     prompt: Prompt
     can_restart: bool = False  # the chat ended and the visitor may start a new one
+    live: LiveState | None = None
+    offer: str | None = None
 
 
 @dataclass(frozen=True)
 class TurnResult:
-    """The reply to a turn; `conflict` explains why the turn was not applied (another won)."""
+    """The reply to a turn; `conflict` explains why the turn was not applied (another won).
+
+    `replied` is False when the text went to the person in an open live chat: `prompt` is then
+    the bot's last prompt, not a reply. `seq`/`reply_seq` place the messages in the transcript.
+    """
 
     prompt: Prompt
     conflict: str | None = None
     can_restart: bool = False
+    replied: bool = True
+    live: LiveState | None = None
+    seq: int | None = None
+    reply_seq: int | None = None
+
+
+def is_open(state: LiveState | None) -> bool:
+    """A person is in the chat or about to be: the bot stays silent."""
+    return state is not None and state.status in OPEN
 
 
 def _history(session: Session, conversation_id: int) -> list[dict[str, Any]]:
     rows = recent_messages(session=session, conversation_id=conversation_id, limit=HISTORY_LIMIT)
-    items: list[dict[str, Any]] = []
-    for row in rows:
-        payload = row.payload or {}
-        items.append(
-            {
-                "direction": row.direction,
-                "text": row.text,
-                "expects": payload.get("expects"),
-                "notices": list(payload.get("notices", [])),
-            }
-        )
-    return items
+    return [history_item(row) for row in rows]
 
 
 def _record_visit(rt: Runtime, session: Session, visitor: Visitor, widget: Widget) -> None:
@@ -135,10 +146,16 @@ def chat_view(*, rt: Runtime, session: Session, token: str, conversation_id: int
     """The conversation's history and current prompt; ends the read transaction."""
     history = _history(session, conversation_id)
     restartable = can_restart(session, conversation_id)
+    state = live_state(session=session, conversation_id=conversation_id)
     session.commit()
     prompt = rt.dialogs.current(session=session, conversation_id=conversation_id)
     return ChatView(
-        token=token, history=history, prompt=prompt, can_restart=prompt.done and restartable
+        token=token,
+        history=history,
+        prompt=prompt,
+        can_restart=prompt.done and restartable,
+        live=state,
+        offer=None if is_open(state) else offer_after(history),
     )
 
 
@@ -182,26 +199,76 @@ def take_turn(
     text: str,
     expected_version: int | None,
 ) -> TurnResult:
-    """Apply the visitor's answer once (a repeated turn id returns the same reply)."""
-    with rt.session() as session:
-        visitor = visitor_for_token(session=session, widget=widget, token=token)
-        session.commit()  # end the read; keeps `visitor` loaded
+    """Apply the visitor's message once (a repeated turn id returns the same result): to the
+    person in an open live chat (stored, relayed, no bot reply), otherwise to the bot.
+
+    Only the change itself takes a write transaction; what is read before and after it (the
+    visitor, an earlier delivery of this turn, the live chat) is read without the write lock."""
+    key = f"web:{turn_id}"
+    with read_session(rt.engine) as reading:
+        visitor = visitor_for_token(session=reading, widget=widget, token=token)
         if visitor is None or visitor.conversation_id is None:
             raise PermissionDenied(UNKNOWN_VISITOR)
-        try:
-            prompt = rt.dialogs.advance(
-                session=session,
-                conversation_id=visitor.conversation_id,
-                text=text,
-                turn_id=f"web:{turn_id}",
-                given_by=GivenBy.PROSPECT,
-                expected_version=expected_version,
-            )
-        except ConcurrentTurn as exc:
-            current = rt.dialogs.current(session=session, conversation_id=visitor.conversation_id)
-            return TurnResult(prompt=current, conflict=str(exc))
-        if not prompt.done:
-            return TurnResult(prompt=prompt)
-        restartable = can_restart(session, prompt.conversation_id)
-        session.commit()
-    return TurnResult(prompt=prompt, can_restart=restartable)
+        conversation_id = visitor.conversation_id
+        # A turn the bot answered (e.g. "talk to a human", which opened the live chat) keeps
+        # its answer when it is sent again; one that went to a person is stored once.
+        written = turn_messages(session=reading, conversation_id=conversation_id, turn_id=key)
+        answered = written.get("out")
+        to_person = answered is None and (
+            "in" in written
+            or open_live_chat_of(session=reading, conversation_id=conversation_id) is not None
+        )
+        reading.commit()
+        if to_person:
+            seq = _to_live_chat(rt, conversation_id, text, key)
+            if seq is not None:
+                prompt = rt.dialogs.current(session=reading, conversation_id=conversation_id)
+                state = live_state(session=reading, conversation_id=conversation_id)
+                reading.commit()
+                return TurnResult(prompt=prompt, replied=False, live=state, seq=seq)
+        if answered is not None and answered.payload:
+            prompt = Prompt.from_json(dict(answered.payload))
+        else:
+            try:
+                with rt.session() as session:
+                    prompt = rt.dialogs.advance(
+                        session=session,
+                        conversation_id=conversation_id,
+                        text=text,
+                        turn_id=key,
+                        given_by=GivenBy.PROSPECT,
+                        expected_version=expected_version,
+                    )
+            except ConcurrentTurn as exc:
+                current = rt.dialogs.current(session=reading, conversation_id=conversation_id)
+                return TurnResult(prompt=current, conflict=str(exc))
+        seqs = turn_seqs(session=reading, conversation_id=conversation_id, turn_id=key)
+        state = live_state(session=reading, conversation_id=conversation_id)
+        restartable = prompt.done and can_restart(reading, prompt.conversation_id)
+        reading.commit()
+    return TurnResult(
+        prompt=prompt,
+        can_restart=restartable,
+        live=state,
+        seq=seqs.get("in"),
+        reply_seq=seqs.get("out"),
+    )
+
+
+def _to_live_chat(rt: Runtime, conversation_id: int, text: str, turn_id: str) -> int | None:
+    """Store the text in the conversation's open live chat; its seq (None: no chat is open)."""
+    with rt.session() as session:
+        for attempt in range(LIVE_ATTEMPTS):
+            try:
+                message = post_prospect_message(
+                    session=session,
+                    conversation_id=conversation_id,
+                    text=text,
+                    turn_id=turn_id,
+                    now=rt.dialogs.clock(),
+                )
+                return None if message is None else message.seq  # read while still attached
+            except ConcurrentTurn:
+                if attempt + 1 == LIVE_ATTEMPTS:
+                    raise
+    return None

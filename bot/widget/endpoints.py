@@ -1,5 +1,5 @@
 """The widget's JSON endpoints: public config (for the loader); session, turn and restart (for
-the frame)."""
+the frame). The live chat's endpoints are in `live_endpoints`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.widget.schemas import (
     ConflictResponse,
     ErrorResponse,
     HistoryItem,
+    LiveOut,
     PromptOut,
     RestartRequest,
     RestartResponse,
@@ -34,7 +35,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def _cors(request: Request, response: Response) -> None:
+def cors(request: Request, response: Response) -> None:
     """Let the calling origin read the response (it was checked against the widget already)."""
     origin = request.headers.get("origin")
     response.headers["Vary"] = "Origin"
@@ -53,7 +54,7 @@ def build_endpoints(rt: Runtime, limits: WidgetLimits) -> APIRouter:
     def config(widget_id: str, request: Request, response: Response) -> WidgetConfigPublic:
         """Colours, position and greeting of an active widget; CORS for its allowed origins."""
         widget = load_widget(rt, request, widget_id)
-        _cors(request, response)
+        cors(request, response)
         response.headers["Cache-Control"] = "public, max-age=60"
         return WidgetConfigPublic(
             id=widget.public_id,
@@ -85,13 +86,15 @@ def build_endpoints(rt: Runtime, limits: WidgetLimits) -> APIRouter:
             token=body.token,
             page_context=body.page.model_dump(exclude_none=True),
         )
-        _cors(request, response)
+        cors(request, response)
         response.headers["Cache-Control"] = "no-store"
         return SessionResponse(
             token=view.token,
             history=_history(view),
             prompt=PromptOut.of(view.prompt),
             can_restart=view.can_restart,
+            live=LiveOut.of(view.live),
+            offer=view.offer,
         )
 
     @router.post(
@@ -119,7 +122,7 @@ def build_endpoints(rt: Runtime, limits: WidgetLimits) -> APIRouter:
             per_token=limits.session_per_token,
         )
         result = restart_chat(rt=rt, widget=widget, token=body.token)
-        _cors(request, response)
+        cors(request, response)
         response.headers["Cache-Control"] = "no-store"
         view = result.view
         if result.refused is not None:
@@ -127,7 +130,7 @@ def build_endpoints(rt: Runtime, limits: WidgetLimits) -> APIRouter:
                 error="RestartRefused", detail=result.refused, prompt=PromptOut.of(view.prompt)
             )
             refused = JSONResponse(status_code=409, content=refusal.model_dump())
-            _cors(request, refused)
+            cors(request, refused)
             refused.headers["Cache-Control"] = "no-store"
             return refused
         return RestartResponse(
@@ -135,6 +138,8 @@ def build_endpoints(rt: Runtime, limits: WidgetLimits) -> APIRouter:
             history=_history(view),
             prompt=PromptOut.of(view.prompt),
             can_restart=view.can_restart,
+            live=LiveOut.of(view.live),
+            offer=view.offer,
             restarted=result.restarted,
         )
 
@@ -148,7 +153,9 @@ def build_endpoints(rt: Runtime, limits: WidgetLimits) -> APIRouter:
     def turn(
         widget_id: str, body: TurnRequest, request: Request, response: Response
     ) -> TurnResponse | JSONResponse:
-        """Apply one answer; a repeated turn id returns the same reply without applying twice."""
+        """Apply one answer; a repeated turn id returns the same reply without applying twice.
+        While a live chat is open the text goes to the person (stored once, `replied: false`,
+        its `seq`); the bot does not answer."""
         widget = load_widget(rt, request, widget_id)
         enforce_visitor(
             rt,
@@ -166,15 +173,22 @@ def build_endpoints(rt: Runtime, limits: WidgetLimits) -> APIRouter:
             text=body.text,
             expected_version=body.expected_version,
         )
-        _cors(request, response)
+        cors(request, response)
         response.headers["Cache-Control"] = "no-store"
         if result.conflict is not None:
             conflict = ConflictResponse(
                 error="ConcurrentTurn", detail=result.conflict, prompt=PromptOut.of(result.prompt)
             )
             conflicted = JSONResponse(status_code=409, content=conflict.model_dump())
-            _cors(request, conflicted)
+            cors(request, conflicted)
             return conflicted
-        return TurnResponse(prompt=PromptOut.of(result.prompt), can_restart=result.can_restart)
+        return TurnResponse(
+            prompt=PromptOut.of(result.prompt),
+            can_restart=result.can_restart,
+            replied=result.replied,
+            live=LiveOut.of(result.live),
+            seq=result.seq,
+            reply_seq=result.reply_seq,
+        )
 
     return router

@@ -65,6 +65,10 @@ def build_frame(rt: Runtime) -> APIRouter:
             "session_url": request.url_for("widget_session", widget_id=widget.public_id).path,
             "turn_url": request.url_for("widget_turn", widget_id=widget.public_id).path,
             "restart_url": request.url_for("widget_restart", widget_id=widget.public_id).path,
+            "live_url": request.url_for("widget_live", widget_id=widget.public_id).path,
+            "followup_url": request.url_for("widget_followup", widget_id=widget.public_id).path,
+            "messages_url": request.url_for("widget_messages", widget_id=widget.public_id).path,
+            "stream_url": request.url_for("widget_stream", widget_id=widget.public_id).path,
         }
         html = render(
             "widget/frame.html",

@@ -11,10 +11,10 @@ from fastapi import Request
 from bot.runtime import Runtime
 from qualification.errors import BatonError, PermissionDenied
 from storage.models import Widget
-from storage.ratelimit import hit
+from storage.ratelimit import Hit, hit_all
 from storage.visitors import hash_token
 from storage.widgetconfig import normalise_origin
-from storage.widgets import get_widget, origin_allowed
+from storage.widgets import active_widget, origin_allowed
 
 
 class RateLimited(BatonError):
@@ -35,12 +35,21 @@ class Limit:
 
 @dataclass(frozen=True)
 class WidgetLimits:
-    """Rate limits of the public widget endpoints, per visitor token and per client IP."""
+    """Rate limits of the public widget endpoints, per visitor token and per client IP, and
+    how long a live stream lasts.
+
+    `live_*` counts the live chat's reads and actions (a stream, a poll of new messages, the
+    live and follow-up requests): a frame polling every 3 s makes 20 a minute.
+    """
 
     session_per_ip: Limit = Limit(60)
     session_per_token: Limit = Limit(30)
     turn_per_ip: Limit = Limit(300)
     turn_per_token: Limit = Limit(60)
+    live_per_ip: Limit = Limit(600)
+    live_per_token: Limit = Limit(90)
+    stream_seconds: float = 240.0  # then the client reconnects with its last seq
+    heartbeat_seconds: float = 15.0  # a comment line on an idle stream
 
 
 def own_origin(request: Request) -> str:
@@ -61,10 +70,11 @@ def allowed(request: Request, widget: Widget, origin: str | None) -> bool:
 
 
 def load_widget(rt: Runtime, request: Request, public_id: str) -> Widget:
-    """The active widget (NotFound otherwise), after checking the request's Origin header."""
-    with rt.session() as session:
-        widget = get_widget(session=session, public_id=public_id, active_only=True)
-        session.commit()  # ends the read, keeps `widget` loaded
+    """The active widget (NotFound otherwise), after checking the request's Origin header.
+
+    Its settings may be up to `CACHE_SECONDS` old (storage.widgets): a widget turned off or
+    re-configured elsewhere takes effect within that, never mid-request."""
+    widget = active_widget(engine=rt.engine, public_id=public_id)
     if not allowed(request, widget, request.headers.get("origin")):
         raise PermissionDenied("this origin is not allowed to use this widget")
     return widget
@@ -74,14 +84,13 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def enforce(rt: Runtime, *, key: str, limit: Limit) -> None:
-    """Count one request for `key`; RateLimited when over the limit."""
+def enforce(rt: Runtime, *limits: tuple[str, Limit]) -> None:
+    """Count one request against each (key, limit), in order and in one transaction;
+    RateLimited at the first limit exceeded (the later ones are not counted)."""
     with rt.session() as session:
-        decision = hit(
+        decision = hit_all(
             session=session,
-            key=key,
-            limit=limit.count,
-            window_seconds=limit.seconds,
+            hits=[Hit(key, limit.count, limit.seconds) for key, limit in limits],
             now=datetime.now(UTC),
         )
     if not decision.allowed:
@@ -95,6 +104,7 @@ def enforce_visitor(
     rt: Runtime, request: Request, *, kind: str, token: str | None, per_ip: Limit, per_token: Limit
 ) -> None:
     """The per-IP limit, then (when a token is sent) the per-token limit of `kind`."""
-    enforce(rt, key=f"widget:{kind}:ip:{client_ip(request)}", limit=per_ip)
+    limits = [(f"widget:{kind}:ip:{client_ip(request)}", per_ip)]
     if token:
-        enforce(rt, key=f"widget:{kind}:token:{hash_token(token)[:40]}", limit=per_token)
+        limits.append((f"widget:{kind}:token:{hash_token(token)[:40]}", per_token))
+    enforce(rt, *limits)

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from dialogs.live import LiveState
 from dialogs.prompt import Prompt
 
 TURN_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,56}$"
@@ -42,6 +43,10 @@ class PromptOut(BaseModel):
     done: bool
     outcome: str | None = Field(description="handoff, nurture, disqualify … when the chat ended")
     notices: list[str]
+    offer: str | None = Field(
+        default=None,
+        description='"live" (talk to someone now) or "followup" (email me / book a meeting)',
+    )
 
     @classmethod
     def of(cls, prompt: Prompt) -> PromptOut:
@@ -56,16 +61,39 @@ class PromptOut(BaseModel):
             done=prompt.done,
             outcome=prompt.outcome.action.value if prompt.outcome else None,
             notices=list(prompt.notices),
+            offer=prompt.offer,
         )
 
 
-class HistoryItem(BaseModel):
-    """A message of the conversation: `in` from the visitor, `out` from the bot."""
+class LiveOut(BaseModel):
+    """The conversation's latest live chat with a person."""
 
+    id: int
+    status: str = Field(description="waiting, live, ended or missed")
+    agent: str | None = Field(description="The name of the person who took the chat")
+
+    @classmethod
+    def of(cls, state: LiveState | None) -> LiveOut | None:
+        return None if state is None else cls(**state.to_json())
+
+
+class HistoryItem(BaseModel):
+    """A message of the conversation: `in` from the visitor; `out` from the bot, from a person
+    in a live chat (`sdr`, named by `agent`) or a notice about the live chat (`system`)."""
+
+    seq: int = Field(description="Its place in the conversation (1, 2, …)")
     direction: str
+    author: str = Field(description="prospect, bot, sdr or system")
+    agent: str | None = None
     text: str
     expects: str | None = None
     notices: list[str] = Field(default_factory=list)
+    event: str | None = Field(
+        default=None,
+        description="For live chat messages: waiting, joined, message, handed_back, ended, "
+        "missed or followup",
+    )
+    offer: str | None = None
 
 
 class SessionRequest(BaseModel):
@@ -82,6 +110,10 @@ class SessionResponse(BaseModel):
     prompt: PromptOut
     can_restart: bool = Field(
         default=False, description="The chat ended and the visitor may start a new one."
+    )
+    live: LiveOut | None = None
+    offer: str | None = Field(
+        default=None, description="What to offer now (the latest offer still standing)."
     )
 
 
@@ -104,10 +136,20 @@ class TurnRequest(BaseModel):
 
 
 class TurnResponse(BaseModel):
-    prompt: PromptOut
+    prompt: PromptOut = Field(
+        description="The bot's reply; while a live chat is open, its last prompt (no reply)."
+    )
     can_restart: bool = Field(
         default=False, description="The chat ended and the visitor may start a new one."
     )
+    replied: bool = Field(
+        default=True,
+        description="False when the message went to the person in a live chat (the bot is "
+        "silent meanwhile).",
+    )
+    live: LiveOut | None = None
+    seq: int | None = Field(default=None, description="The seq of the visitor's message.")
+    reply_seq: int | None = Field(default=None, description="The seq of the bot's reply.")
 
 
 class ConflictResponse(BaseModel):

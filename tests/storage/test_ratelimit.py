@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from storage.ratelimit import current_count, hit, window_start
+from storage.ratelimit import Hit, current_count, hit, hit_all, window_start
 
 NOW = datetime(2026, 3, 2, 10, 0, 30, tzinfo=UTC)
 
@@ -35,3 +35,17 @@ def test_keys_are_counted_separately(session: Session) -> None:
 def test_windows_are_aligned_to_their_length() -> None:
     assert window_start(NOW, 60) == datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC)
     assert window_start(NOW, 3600) == datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC)
+
+
+def test_several_counters_are_counted_in_order_until_one_refuses(session: Session) -> None:
+    hits = [Hit("ip:9", 2, 60), Hit("token:9", 1, 60)]
+    first = hit_all(session=session, hits=hits, now=NOW)
+    assert first.allowed and first.count == 1
+    # The token's limit refuses the second request; the address counted it.
+    second = hit_all(session=session, hits=hits, now=NOW)
+    assert not second.allowed and second.retry_after == 30
+    # The address refuses the third, so the token is not charged for it.
+    third = hit_all(session=session, hits=hits, now=NOW)
+    assert not third.allowed
+    assert current_count(session=session, key="ip:9", window_seconds=60, now=NOW) == 3
+    assert current_count(session=session, key="token:9", window_seconds=60, now=NOW) == 2
