@@ -32,6 +32,10 @@ from storage.slack_events import claim_slack_event
 
 logger = logging.getLogger("baton.slack")
 RATE_LIMIT_RETRIES = 3
+# Events whose listener claims the event id itself, in the transaction that applies the event
+# (bot.slack.listeners.messages): a claim committed apart from its answer would let a crash
+# before the answer is stored drop Slack's retry as a duplicate.
+CLAIMED_WITH_THE_CHANGE = frozenset({"message", "app_mention"})
 
 
 def web_client(settings: Settings) -> AsyncWebClient:
@@ -63,10 +67,11 @@ def build_slack_app(settings: Settings, runtime: Runtime) -> AsyncApp:
     async def once_per_event(
         body: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
-        """Slack retries an event it thinks was lost; apply each event id once (any worker)."""
+        """Slack retries an event it thinks was lost; apply each event id once (any worker).
+        A failure to claim raises: bolt answers 500, and Slack retries."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if isinstance(event_id, str):
-            kind = str(body.get("event", {}).get("type", "event"))
+        kind = str((body.get("event") or {}).get("type", "event"))
+        if isinstance(event_id, str) and kind not in CLAIMED_WITH_THE_CHANGE:
             fresh = await in_transaction(
                 runtime,
                 lambda session: claim_slack_event(session=session, event_id=event_id, kind=kind),

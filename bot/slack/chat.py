@@ -6,7 +6,8 @@ flow the web widget and `baton chat` run, answered as the SDR (a person's answer
 prospect's), and like the /qualify form it only recommends: the outcome is not applied to the
 lead, the SDR decides with the Request handoff / Return to nurture buttons.
 
-Every function here runs inside one session from `bot.slack.runner.in_transaction`.
+Every function here runs inside one session from `bot.slack.runner.in_transaction`. A turn's
+reply is queued in the outbox in the turn's transaction (bot.slack.chat_replies posts it).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.runtime import Runtime
+from bot.slack import chat_replies
 from bot.slack.access_cards import unknown_user_blocks
-from bot.slack.chat_blocks import HELP, LeadLine, OnFile, ThreadPost, note, prompt_post, start_post
+from bot.slack.chat_blocks import HELP, ThreadPost, note, prompt_post
 from bot.slack.errors import UnknownSlackUser, explain
 from bot.slack.mrkdwn import safe
 from bot.slack.runner import slack_user
@@ -28,10 +30,9 @@ from bot.slack.slack_text import typed_text, without_mention
 from dialogs import store
 from qualification.errors import BatonError, ConcurrentTurn
 from qualification.stages import GivenBy
-from storage.answers import current_answers
 from storage.lead_lookup import find_lead
 from storage.leads import get_lead
-from storage.models import SlackThread
+from storage.models import Conversation, OutboxItem, SlackThread
 from storage.slack_events import claim_slack_event
 from storage.slack_threads import record_thread, thread_at, thread_of
 from storage.users import get_user_by_slack_id
@@ -115,6 +116,17 @@ class Route(Enum):
 
 
 @dataclass(frozen=True)
+class Taken:
+    """What is left to do once a message's transaction has committed and Slack has its 200:
+    post the queued reply (`reply`, an outbox item), or say `note` in the thread (to its
+    author alone when `private`), or nothing."""
+
+    reply: OutboxItem | None = None
+    note: ThreadPost | None = None
+    private: bool = False
+
+
+@dataclass(frozen=True)
 class Plan:
     """What to do with a message (and, for an answer, the thread it answers)."""
 
@@ -174,46 +186,44 @@ def start(
     channel: str,
     thread_ts: str,
     query: str,
-) -> ThreadPost:
-    """Start the lead's qualification in the thread and return its first question.
+) -> Taken:
+    """Start the lead's qualification in the thread and queue its first question.
 
-    The engine commits the new conversation; linking the thread is committed by the caller.
+    The engine commits the new conversation, the thread's link and the queued question (and
+    whatever the caller wrote in this transaction before) together.
     """
     user = slack_user(session, slack_user_id)
     lead = find_lead(session=session, query=query)
     if lead is None or lead.id is None:
-        return _not_found(query)
-    on_file = [
-        OnFile(
-            dimension=answer.dimension.value,
-            summary=str(answer.parsed.get("summary") or answer.raw_text),
-            given_by=answer.given_by.value,
+        return Taken(note=_not_found(query))
+    lead_id = lead.id
+    queued: list[OutboxItem] = []
+
+    def opened(tx: Session, conversation: Conversation) -> None:
+        assert conversation.id is not None
+        record_thread(
+            session=tx,
+            channel=channel,
+            thread_ts=thread_ts,
+            conversation_id=conversation.id,
+            user_id=user.id or 0,
         )
-        for answer in current_answers(session=session, lead_id=lead.id).values()
-    ]
-    prompt = runtime.dialogs.start(
+        queued.append(
+            chat_replies.queue(
+                session=tx, conversation_id=conversation.id, lead_id=lead_id, turn_id=None
+            )
+        )
+
+    runtime.dialogs.start(
         session=session,
         lead=lead,
         channel=CHANNEL,
         given_by=GivenBy.SDR,
         user_id=user.id,
         apply_outcome=False,  # as the /qualify form: recommend, the SDR decides
-        on_open=lambda tx, conversation: record_thread(
-            session=tx,
-            channel=channel,
-            thread_ts=thread_ts,
-            conversation_id=conversation.id or 0,
-            user_id=user.id or 0,
-        ),
+        on_open=opened,
     )
-    line = LeadLine(
-        lead_id=lead.id,
-        name=lead.name or lead.email or f"lead {lead.id}",
-        company=lead.company_name,
-        stage=lead.stage.value,
-        score=lead.score,
-    )
-    return start_post(prompt, lead=line, on_file=on_file)
+    return Taken(reply=queued[0])
 
 
 def answer(
@@ -225,22 +235,37 @@ def answer(
     text: str,
     turn_id: str,
     expected_version: int | None = None,
-) -> ThreadPost:
-    """Advance the conversation by one answer or command (committed by the engine) and
-    return the reply; a repeated `turn_id` returns the first reply and changes nothing."""
+) -> Taken:
+    """Advance the conversation by one answer or command and queue the reply; the engine
+    commits both (and whatever the caller wrote in this transaction before) or neither.
+
+    A repeated `turn_id` changes nothing and leaves the reply to the delivery that applied
+    it; a reply that changes nothing (the chat has ended, the text was unreadable) is a note.
+    """
+    turn_id = turn_id[:64]
+    conversation = store.load_conversation(session=session, conversation_id=conversation_id)
+    queued = chat_replies.queue(
+        session=session,
+        conversation_id=conversation_id,
+        lead_id=conversation.lead_id,
+        turn_id=turn_id,
+    )
     prompt = runtime.dialogs.advance(
         session=session,
         conversation_id=conversation_id,
         text=text,
-        turn_id=turn_id[:64],
+        turn_id=turn_id,
         given_by=GivenBy.SDR,
         user_id=user_id,
         expected_version=expected_version,
     )
-    conversation = store.load_conversation(session=session, conversation_id=conversation_id)
+    if chat_replies.committed(queued):
+        return Taken(reply=queued)
+    if store.stored_reply(session=session, conversation_id=conversation_id, turn_id=turn_id):
+        return Taken()
     lead = get_lead(session=session, lead_id=conversation.lead_id)
     name = lead.name or lead.email or f"lead {lead.id}"
-    return prompt_post(prompt, lead_id=conversation.lead_id, lead_name=name)
+    return Taken(note=prompt_post(prompt, lead_id=conversation.lead_id, lead_name=name))
 
 
 @dataclass(frozen=True)

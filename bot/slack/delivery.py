@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.runtime import Runtime
-from bot.slack import access_notices, handoff_cards, home_updates, hot_leads, live_chats
+from bot.slack import (
+    access_notices,
+    chat_replies,
+    handoff_cards,
+    home_updates,
+    hot_leads,
+    live_chats,
+)
 from bot.slack.app import web_client
 
 if TYPE_CHECKING:
@@ -24,3 +31,4 @@ def register_deliveries(dispatcher: OutboxDispatcher, runtime: Runtime) -> None:
     home_updates.register(dispatcher, runtime, client)
     access_notices.register(dispatcher, runtime, client)
     live_chats.register(dispatcher, runtime, client)
+    chat_replies.register(dispatcher, runtime, client)

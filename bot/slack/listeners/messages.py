@@ -2,13 +2,21 @@
 SDR's replies in a live chat's thread (bot.slack.live_replies), which go to the prospect.
 
 `message` (DMs, channels, private channels) and `app_mention` events, and the choice buttons of
-the questions they ask (kept here, with the conversation they answer). Retried deliveries of
-one event are dropped by the app's middleware; one message delivered as two events by the
-claim in `bot.slack.chat.plan`.
+the questions they ask (kept here, with the conversation they answer).
+
+A message is taken before Slack gets its 200 (the `take` listener middleware): its event id is
+claimed and the turn (or the live chat message) applied in one short transaction, so a 200
+means the answer is stored, and a failure answers 500 so that Slack retries. The event id
+claim commits only with the turn: a turn refused or rolled back leaves the event unclaimed.
+One message delivered as two events (a mention) is applied once by the claim of its key in
+`bot.slack.chat.plan`, a repeated turn by its turn id. The bot's reply is queued in the
+outbox in the turn's transaction and posted right after the 200 (bot.slack.chat_replies).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,15 +25,27 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from bot.runtime import Runtime
-from bot.slack import chat, live_replies
-from bot.slack.chat import Incoming, Plan, Route
-from bot.slack.chat_blocks import CHOICE_ACTION, ThreadPost, answered, read_choice
+from bot.slack import chat, chat_replies, live_replies
+from bot.slack.chat import Incoming, Plan, Route, Taken
+from bot.slack.chat_blocks import CHOICE_ACTION, answered, read_choice
 from bot.slack.runner import in_transaction
 from qualification.errors import BatonError
+from storage.slack_events import claim_slack_event
+
+# The context key under which `take` hands the listener what is left to do after the ack.
+TOOK = "baton_took"
+
+
+@dataclass(frozen=True)
+class Took:
+    """A message taken before the ack, and what is left to do about it after."""
+
+    message: Incoming
+    taken: Taken
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    def act(session: Session, todo: Plan, message: Incoming) -> ThreadPost | None:
+    def act(session: Session, todo: Plan, message: Incoming) -> Taken:
         if todo.route is Route.START:
             return chat.start(
                 session=session,
@@ -46,109 +66,126 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 turn_id=f"slack:{message.key}",
             )
         if todo.route is Route.HELP:
-            return chat.help_post()
+            return Taken(note=chat.help_post())
         if todo.route is Route.TAKEN:
-            return chat.taken_post()
-        return None
+            return Taken(note=chat.taken_post())
+        return Taken()
 
-    def route(session: Session, message: Incoming) -> Plan | int:
-        """The id of the live chat whose thread `message` is in, or what to do with it."""
-        live_chat_id = live_replies.live_chat_at(session=session, message=message)
-        if live_chat_id is not None:
-            return live_chat_id
-        return chat.plan(session=session, message=message)
-
-    async def live_reply(live_chat_id: int, message: Incoming, client: AsyncWebClient) -> None:
+    def live_reply(session: Session, live_chat_id: int, message: Incoming) -> Taken:
         """A reply in a live chat's thread goes to the prospect, or its author is told why not."""
-        now = datetime.now(UTC)
         try:
-            await in_transaction(
-                runtime,
-                lambda session: live_replies.send_reply(
-                    session=session, live_chat_id=live_chat_id, message=message, now=now
-                ),
+            live_replies.send_reply(
+                session=session,
+                live_chat_id=live_chat_id,
+                message=message,
+                now=datetime.now(UTC),
             )
         except BatonError as error:
-            refused = live_replies.not_sent(error)
+            return Taken(note=live_replies.not_sent(error), private=True)
+        return Taken()
+
+    def apply(session: Session, message: Incoming, event_id: str, mention: bool) -> Taken:
+        """Claim the event and apply the message, in one transaction (the engine commits)."""
+        if not claim_slack_event(session=session, event_id=event_id, kind="message"):
+            return Taken()  # Slack's retry of a delivery already applied
+        try:
+            live_chat_id = live_replies.live_chat_at(session=session, message=message)
+            if live_chat_id is not None:
+                if mention:  # a mention also arrives as a `message` event, which sends it
+                    return Taken()
+                return live_reply(session, live_chat_id, message)
+            return act(session, chat.plan(session=session, message=message), message)
+        except BatonError as error:
+            return Taken(note=chat.refusal(error))
+
+    async def take(
+        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Before the ack: store what the message says. A database failure raises, and bolt
+        answers Slack 500 (a retry comes)."""
+        event: dict[str, Any] = body.get("event") or {}
+        mention = event.get("type") == "app_mention"
+        message = chat.incoming(event, bot_user_id=context.bot_user_id, mention=mention)
+        if message is not None and message.may_concern_us:
+            event_id = str(body.get("event_id") or f"message:{message.key}")
+            taken = await in_transaction(
+                runtime, lambda session: apply(session, message, event_id, mention)
+            )
+            context[TOOK] = Took(message=message, taken=taken)
+        await next()
+
+    async def follow_up(context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        """After the ack: post the queued reply, or the note."""
+        took = context.get(TOOK)
+        if not isinstance(took, Took):
+            return
+        message, taken = took.message, took.taken
+        if taken.reply is not None:
+            await chat_replies.post_now(client, runtime, taken.reply)
+        elif taken.note is not None and taken.private:
             await client.chat_postEphemeral(
                 channel=message.channel,
                 user=message.user,
                 thread_ts=message.thread_ts,
-                text=refused.text,
-                blocks=refused.blocks,
+                text=taken.note.text,
+                blocks=taken.note.blocks,
             )
-
-    async def converse(
-        event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient, *, mention: bool
-    ) -> None:
-        message = chat.incoming(event, bot_user_id=context.bot_user_id, mention=mention)
-        if message is None or not message.may_concern_us:
-            return
-        try:
-            todo = await in_transaction(runtime, lambda session: route(session, message))
-            if isinstance(todo, int):
-                if not mention:  # a mention also arrives as a `message` event, which sends it
-                    await live_reply(todo, message, client)
-                return
-            if todo.route is Route.IGNORE:
-                return
-            post = await in_transaction(runtime, lambda session: act(session, todo, message))
-        except BatonError as error:
-            post = chat.refusal(error)
-        if post is not None:
+        elif taken.note is not None:
             await client.chat_postMessage(
-                channel=message.channel, thread_ts=message.root, text=post.text, blocks=post.blocks
+                channel=message.channel,
+                thread_ts=message.root,
+                text=taken.note.text,
+                blocks=taken.note.blocks,
             )
 
-    @app.event("message")
-    async def on_message(
-        event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
-    ) -> None:
-        await converse(event, context, client, mention=False)
+    @app.event("message", middleware=[take])
+    async def on_message(context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        await follow_up(context, client)
 
-    @app.event("app_mention")
-    async def on_mention(
-        event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
-    ) -> None:
-        await converse(event, context, client, mention=True)
+    @app.event("app_mention", middleware=[take])
+    async def on_mention(context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        await follow_up(context, client)
 
     @app.action(CHOICE_ACTION)
     async def on_choice(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        """A choice button answers its question (only while the question is still current)."""
-        await ack()
+        """A choice button answers its question (only while the question is still current).
+        The answer is committed before the ack, as a typed one is."""
         click = read_choice(str(action["value"]))
         slack_id = str(body["user"]["id"])
         channel = str((body.get("channel") or {}).get("id") or slack_id)
-        try:
-            who = await in_transaction(
-                runtime,
-                lambda session: chat.clicker(
-                    session=session, slack_user_id=slack_id, conversation_id=click.conversation_id
-                ),
+        turn_id = f"slack-action:{action.get('action_ts') or body.get('trigger_id')}"
+
+        def work(session: Session) -> tuple[tuple[str, str], Taken]:
+            who = chat.clicker(
+                session=session, slack_user_id=slack_id, conversation_id=click.conversation_id
             )
-        except BatonError as error:
-            await client.chat_postEphemeral(
-                channel=channel, user=slack_id, text=chat.refusal(error).text
-            )
-            return
-        try:
-            post = await in_transaction(
-                runtime,
-                lambda session: chat.answer(
+            thread = (who.thread.channel, who.thread.thread_ts)  # read before the turn ends
+            try:
+                taken = chat.answer(
                     session=session,
                     runtime=runtime,
                     conversation_id=click.conversation_id,
                     user_id=who.user_id,
                     text=click.answer,
-                    turn_id=f"slack-action:{action.get('action_ts') or body.get('trigger_id')}",
+                    turn_id=turn_id,
                     expected_version=click.version,
-                ),
-            )
+                )
+            except BatonError as error:
+                taken = Taken(note=chat.refusal(error))
+            return thread, taken
+
+        try:
+            thread, taken = await in_transaction(runtime, work)
         except BatonError as error:
-            post = chat.refusal(error)
-        else:
+            await ack()
+            await client.chat_postEphemeral(
+                channel=channel, user=slack_id, text=chat.refusal(error).text
+            )
+            return
+        await ack()
+        if taken.reply is not None:
             message = body.get("message") or {}
             if message.get("ts") and message.get("blocks"):
                 label = str((action.get("text") or {}).get("text") or click.answer)
@@ -158,9 +195,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                     text=str(message.get("text") or label),
                     blocks=answered(message["blocks"], label),
                 )
-        await client.chat_postMessage(
-            channel=who.thread.channel,
-            thread_ts=who.thread.thread_ts,
-            text=post.text,
-            blocks=post.blocks,
-        )
+            await chat_replies.post_now(client, runtime, taken.reply)
+        elif taken.note is not None:
+            await client.chat_postMessage(
+                channel=thread[0],
+                thread_ts=thread[1],
+                text=taken.note.text,
+                blocks=taken.note.blocks,
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -16,11 +17,14 @@ from storage.models import (
     HandoffRequest,
     Lead,
     Message,
+    OutboxItem,
+    SlackEvent,
     SlackThread,
     StageChange,
     User,
 )
-from tests.bot.slack.conftest import SlackBaton
+from storage.slack_threads import CHAT_REPLY
+from tests.bot.slack.conftest import SlackBaton, listeners_done
 from tests.bot.slack.fake_slack import Call
 from tests.bot.slack.signing import (
     FORM,
@@ -578,3 +582,99 @@ async def test_an_unknown_slack_user_is_told_how_to_be_added(baton: SlackBaton) 
         assert session.exec(select(Conversation)).all() == []
         stored = session.get(Lead, lead.id)
         assert stored is not None and stored.stage is Stage.NEW
+
+
+# --- acknowledged means stored ----------------------------------------------------------------
+
+
+def _fail_message_writes(baton: SlackBaton, *, on: bool) -> None:
+    """Make the database refuse every new message row (as a full disk would), or stop."""
+    postgres = baton.runtime.engine.dialect.name == "postgresql"
+    if on and postgres:
+        statements = [
+            "CREATE FUNCTION refuse_messages() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION 'no space left on device'; END $$",
+            "CREATE TRIGGER refuse_messages BEFORE INSERT ON messages"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_messages()",
+        ]
+    elif on:
+        statements = [
+            "CREATE TRIGGER refuse_messages BEFORE INSERT ON messages"
+            " BEGIN SELECT RAISE(ABORT, 'no space left on device'); END"
+        ]
+    else:
+        statements = ["DROP TRIGGER refuse_messages" + (" ON messages" if postgres else "")]
+        statements += ["DROP FUNCTION refuse_messages()"] if postgres else []
+    with baton.runtime.engine.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+
+async def test_an_answer_the_database_refuses_is_not_acknowledged_and_the_retry_applies(
+    baton: SlackBaton,
+) -> None:
+    """Slack gets its 200 only once the answer is stored: a failed write answers 500, claims
+    nothing, queues nothing, and Slack's retry of the same event is applied (once)."""
+    _sdr(baton)
+    lead = _lead(baton)
+    thread, _ = await _start(baton, "Dana Scully")
+    event = message("USDR", ANSWERS["need"], thread_ts=thread)
+    body = event_body("EvRefusedWrite", event)
+
+    _fail_message_writes(baton, on=True)
+    try:
+        refused = await send(baton.client, body, JSON)
+    finally:
+        _fail_message_writes(baton, on=False)
+    assert refused.status_code == 500
+    with baton.runtime.session() as session:
+        claimed = session.exec(select(SlackEvent.event_id)).all()
+        assert "EvRefusedWrite" not in claimed
+        replies = session.exec(select(OutboxItem).where(OutboxItem.topic == CHAT_REPLY)).all()
+        assert len(replies) == 1  # the opening question's, nothing for the refused answer
+    assert [m for m in _messages(baton) if m[0] == "in"] == []
+
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert (await send(baton.client, body, JSON, headers=retry)).status_code == 200
+    second = await reply(baton, 2)
+    assert second.params["thread_ts"] == thread and "budget in mind" in texts(second)
+    assert (await send(baton.client, body, JSON, headers=retry)).status_code == 200
+    assert [m for m in _messages(baton) if m[0] == "in"] == [("in", ANSWERS["need"])]
+    with baton.runtime.session() as session:
+        claimed = session.exec(select(SlackEvent.event_id)).all()
+        assert claimed.count("EvRefusedWrite") == 1
+        assert Dimension.NEED in current_answers(session=session, lead_id=lead.id or 0)
+        replies = session.exec(select(OutboxItem).where(OutboxItem.topic == CHAT_REPLY)).all()
+        assert [item.status for item in replies] == ["done", "done"]  # posted after the ack
+    assert len(baton.slack.of("chat.postMessage")) == 2
+
+
+async def test_a_reply_slack_refused_is_posted_by_the_outbox_once(baton: SlackBaton) -> None:
+    """The answer is stored before the 200; its reply, refused by Slack right after, waits in
+    the outbox and is posted once, however often the worker delivers it."""
+    _sdr(baton)
+    _lead(baton)
+    thread, _ = await _start(baton, "Dana Scully")
+    baton.slack.fail_next("chat.postMessage", status=500)
+    await deliver(baton, message("USDR", ANSWERS["need"], thread_ts=thread))
+    await baton.slack.wait_for("chat.postMessage", 2)
+    await listeners_done()
+    with baton.runtime.session() as session:
+        (item,) = session.exec(
+            select(OutboxItem).where(OutboxItem.topic == CHAT_REPLY).order_by(col(OutboxItem.id))
+        ).all()[1:]
+        assert item.status == "pending"
+    await baton.deliver()  # the listener's grace has not run out: not yet
+    assert len(baton.slack.of("chat.postMessage")) == 2
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert await baton.deliver(now=later) >= 1
+    posted = await reply(baton, 3)
+    assert posted.params["thread_ts"] == thread and "budget in mind" in texts(posted)
+    with baton.runtime.session() as session:
+        again = session.get(OutboxItem, item.id)
+        assert again is not None and again.status == "done"
+        again.status = "pending"  # delivered once more, as after a worker's crash
+        session.add(again)
+        session.commit()
+    await baton.deliver(now=later)
+    assert [c.ok for c in baton.slack.of("chat.postMessage")] == [True, False, True]
