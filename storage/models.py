@@ -425,7 +425,7 @@ class LiveChat(SQLModel, table=True):
     answer_by: datetime = Field(sa_type=UTCDateTime)  # missed when nobody took it by then
     taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # ended, handed_back, missed, lead_moved; who ended it (a user's email, "timeout").
+    # ended, handed_back or missed; who ended it (a user's email, or "timeout").
     end_reason: str | None = Field(default=None, max_length=32)
     ended_by: str | None = Field(default=None, max_length=320)
     # The step the bot resumes at when the chat is handed back (None: the flow had finished).
