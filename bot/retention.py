@@ -1,17 +1,19 @@
 """The daily retention purge, run from the outbox delivery loop of every app process.
 
 Each process checks hourly; the database lets one of them purge per UTC day (see
-storage.retention.purge_daily), so N workers do not purge N times.
+storage.retention.purge_daily), so N workers do not purge N times. Dashboard sessions that
+ended or expired a while ago are deleted by the same loop (a plain DELETE, harmless to repeat).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.runtime import Runtime
+from storage.dashboard_sessions import purge_sessions
 from storage.retention import PurgeReport, purge_daily
 
 if TYPE_CHECKING:
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHECK_EVERY_SECONDS = 3600.0
+KEEP_ENDED_SESSIONS = timedelta(days=30)  # long enough to look into a suspicious login
 
 
 def _purge(runtime: Runtime, now: datetime, days: int) -> PurgeReport | None:
@@ -48,6 +51,21 @@ async def retention_job(runtime: Runtime, now: datetime) -> None:
         )
 
 
+def _purge_sessions(runtime: Runtime, now: datetime) -> int:
+    with runtime.session() as session:
+        gone = purge_sessions(session=session, now=now, keep=KEEP_ENDED_SESSIONS)
+        session.commit()
+    return gone
+
+
+async def session_purge_job(runtime: Runtime, now: datetime) -> None:
+    """Delete dashboard sessions that ended or expired more than 30 days ago."""
+    gone = await asyncio.to_thread(_purge_sessions, runtime, now)
+    if gone:
+        log.info("retention: deleted %d old dashboard session(s)", gone)
+
+
 def register_retention(dispatcher: OutboxDispatcher) -> None:
-    """Add the purge to the delivery loop's periodic jobs."""
+    """Add the purges to the delivery loop's periodic jobs."""
     dispatcher.every(CHECK_EVERY_SECONDS, retention_job)
+    dispatcher.every(CHECK_EVERY_SECONDS, session_purge_job)

@@ -472,3 +472,21 @@ class Erasure(SQLModel, table=True):
     actor: str = Field(max_length=200)  # "system:cli (ops)", "marketing:api key bk_…", …
     basis: str = Field(max_length=32)  # request, retention
     removed: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# --- dashboard sessions --------------------------------------------------------------
+
+
+class DashboardSession(SQLModel, table=True):
+    """A dashboard login. The cookie carries a random token; only its SHA-256 is kept here, so
+    a copy of the database opens no session. Logging out ends the row, so a copied cookie stops
+    working at once rather than when its signature expires."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,8 +1,9 @@
-"""`baton user`: SDRs and managers, and their dashboard passwords."""
+"""`baton user`: SDRs and managers, their dashboard passwords and sessions."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import typer
 
@@ -11,6 +12,7 @@ from bot.settings import Settings
 from qualification.errors import InvalidInput, NotFound
 from qualification.stages import Role
 from storage.accounts import set_password
+from storage.dashboard_sessions import end_user_sessions
 from storage.passwords import check_policy
 from storage.users import create_user, get_user_by_email
 
@@ -108,5 +110,17 @@ def build() -> typer.Typer:
             set_password(session=session, user=user, password=secret)
             session.commit()
         typer.echo(f"password of {user.email} set; their dashboard sessions have ended")
+
+    @app.command()
+    def logout(email: str = typer.Argument(..., help="The user's email.")) -> None:
+        """End every dashboard session of a user (a lost laptop, a shared computer)."""
+        rt = build_runtime(Settings())
+        with rt.session() as session:
+            user = get_user_by_email(session=session, email=email)
+            if user is None or user.id is None:
+                raise NotFound(f"no user with email {email!r}")
+            ended = end_user_sessions(session=session, user_id=user.id, now=datetime.now(UTC))
+            session.commit()
+        typer.echo(f"ended {ended} dashboard session(s) of {user.email}")
 
     return app

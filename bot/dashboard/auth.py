@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -17,10 +17,11 @@ from bot.dashboard.cookies import (
     is_secure,
     set_cookie,
 )
-from bot.dashboard.deps import DashboardDep, logged_in_user
+from bot.dashboard.deps import DashboardDep, logged_in_user, session_data
 from bot.dashboard.login import attempt_login
 from bot.dashboard.pages import render_page
 from bot.dashboard.routing import LOGIN_PATH, DashboardRoute
+from storage.dashboard_sessions import end_session, open_session
 
 HOME = "/dashboard/leads"
 
@@ -74,12 +75,13 @@ def build_auth_router() -> APIRouter:
         password: Annotated[str, Form()] = "",
         next_path: Annotated[str, Form(alias="next")] = "",
     ) -> Response:
+        now = datetime.now(UTC)
         outcome = attempt_login(
             dashboard=dashboard,
             email=email,
             password=password,
             client_ip=client_ip(request),
-            now=datetime.now(UTC),
+            now=now,
         )
         secure = is_secure(request, dashboard.public_url)
         if outcome.user is None or outcome.user.id is None:
@@ -94,8 +96,16 @@ def build_auth_router() -> APIRouter:
                 email=email,
                 problem=outcome.problem,
             )
+        with dashboard.runtime.session() as session:
+            token = open_session(
+                session=session,
+                user_id=outcome.user.id,
+                now=now,
+                lifetime=timedelta(seconds=SESSION_MAX_AGE),
+            )
+            session.commit()
         value, _data = dashboard.cookies.new_session(
-            user_id=outcome.user.id, password_hash=outcome.user.password_hash
+            user_id=outcome.user.id, password_hash=outcome.user.password_hash, token=token
         )
         response = RedirectResponse(safe_next(next_path), status_code=303)
         set_cookie(response, SESSION_COOKIE, value, max_age=SESSION_MAX_AGE, secure=secure)
@@ -104,6 +114,11 @@ def build_auth_router() -> APIRouter:
 
     @router.post("/logout")
     def logout(request: Request, dashboard: DashboardDep) -> Response:
+        data = session_data(request)
+        if data is not None:  # end it for good: a copy of the cookie no longer works
+            with dashboard.runtime.session() as session:
+                end_session(session=session, token=data.token, now=datetime.now(UTC))
+                session.commit()
         response = RedirectResponse(LOGIN_PATH, status_code=303)
         clear_cookie(response, SESSION_COOKIE, secure=is_secure(request, dashboard.public_url))
         return response

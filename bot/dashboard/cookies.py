@@ -23,12 +23,14 @@ FORM_MAX_AGE = 12 * 3600
 
 @dataclass(frozen=True)
 class SessionData:
-    """Whose session it is, the password it was opened with (as a fingerprint), and the
-    session's CSRF token."""
+    """Whose session it is, the password it was opened with (as a fingerprint), the
+    session's CSRF token and the token of its row in the database (see
+    storage.dashboard_sessions)."""
 
     user_id: int
     fingerprint: str
     csrf: str
+    token: str
 
 
 class CookieSigner:
@@ -44,14 +46,20 @@ class CookieSigner:
         message = b"baton.dashboard.password:" + (password_hash or "").encode("utf-8")
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
-    def new_session(self, *, user_id: int, password_hash: str | None) -> tuple[str, SessionData]:
-        """A fresh session (with a new CSRF token) and its cookie value."""
+    def new_session(
+        self, *, user_id: int, password_hash: str | None, token: str
+    ) -> tuple[str, SessionData]:
+        """A fresh session (with a new CSRF token) for the stored session `token`, and its
+        cookie value."""
         data = SessionData(
             user_id=user_id,
             fingerprint=self.fingerprint(password_hash),
             csrf=secrets.token_urlsafe(32),
+            token=token,
         )
-        value = self._session.dumps({"u": data.user_id, "f": data.fingerprint, "c": data.csrf})
+        value = self._session.dumps(
+            {"u": data.user_id, "f": data.fingerprint, "c": data.csrf, "s": data.token}
+        )
         return value, data
 
     def read_session(self, value: str | None) -> SessionData | None:
@@ -65,11 +73,12 @@ class CookieSigner:
         if not isinstance(raw, dict):
             return None
         user_id, fingerprint, csrf = raw.get("u"), raw.get("f"), raw.get("c")
+        token = raw.get("s")
         if not isinstance(user_id, int) or not isinstance(fingerprint, str):
             return None
-        if not isinstance(csrf, str) or not csrf:
+        if not isinstance(csrf, str) or not csrf or not isinstance(token, str) or not token:
             return None
-        return SessionData(user_id=user_id, fingerprint=fingerprint, csrf=csrf)
+        return SessionData(user_id=user_id, fingerprint=fingerprint, csrf=csrf, token=token)
 
     def new_form_token(self) -> tuple[str, str]:
         """A pre-session CSRF token and the cookie value that carries it (double submit)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +13,7 @@ from bot.dashboard.state import Dashboard, dashboard_of
 from qualification.errors import PermissionDenied
 from qualification.stages import Role
 from storage.accounts import active_user
+from storage.dashboard_sessions import session_is_live
 from storage.models import User
 
 DashboardDep = Annotated[Dashboard, Depends(dashboard_of)]
@@ -27,8 +29,9 @@ def session_data(request: Request) -> SessionData | None:
 
 
 def logged_in_user(request: Request) -> User | None:
-    """The user whose live session the request carries: active, with the password the session
-    was opened with (a password reset or a deactivation ends every older session)."""
+    """The user whose live session the request carries: not logged out, active, with the
+    password the session was opened with (a password reset or a deactivation ends every older
+    session)."""
     if hasattr(request.state, "dashboard_user"):
         known: User | None = request.state.dashboard_user
         return known
@@ -37,7 +40,10 @@ def logged_in_user(request: Request) -> User | None:
     user = None
     if data is not None:
         with dashboard.runtime.session() as session:
-            user = active_user(session=session, user_id=data.user_id)
+            live = session_is_live(
+                session=session, token=data.token, user_id=data.user_id, now=datetime.now(UTC)
+            )
+            user = active_user(session=session, user_id=data.user_id) if live else None
             session.commit()
         if user is not None and (
             user.password_hash is None

@@ -1,4 +1,4 @@
-"""`baton user add` and `baton user passwd`, run as real processes against a real database."""
+"""`baton user add`, `passwd` and `logout`, run as real processes against a real database."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import os
 import select
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
 from qualification.stages import Role
 from storage.accounts import authenticate
+from storage.dashboard_sessions import open_session, session_is_live
 from storage.db import create_db_engine
 from storage.users import get_user_by_email
 from tests.bot.test_cli import BATON, baton
@@ -198,3 +200,30 @@ def test_add_with_password_prompts_again_when_the_two_differ(database_url: str) 
     assert code == 0, shown
     assert "do not match" in shown
     assert _login(database_url, "kim@example.com", "second try password")
+
+
+def test_logout_ends_every_dashboard_session_of_a_user(database_url: str) -> None:
+    baton("user", "add", "sam@example.com", "--password-stdin",
+          database_url=database_url, stdin=PASSWORD + "\n")  # fmt: skip
+    engine = create_db_engine(database_url)
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        user = get_user_by_email(session=session, email="sam@example.com")
+        assert user is not None and user.id is not None
+        user_id = user.id
+        tokens = [
+            open_session(session=session, user_id=user_id, now=now, lifetime=timedelta(hours=1))
+            for _ in range(2)
+        ]
+        session.commit()
+    ended = baton("user", "logout", "Sam@Example.com", database_url=database_url)
+    assert "ended 2 dashboard session(s) of sam@example.com" in ended.stdout
+    with Session(engine) as session:
+        assert not any(
+            session_is_live(session=session, token=t, user_id=user_id, now=now) for t in tokens
+        )
+    engine.dispose()
+    again = baton("user", "logout", "sam@example.com", database_url=database_url)
+    assert "ended 0 dashboard session(s)" in again.stdout
+    unknown = baton("user", "logout", "nobody@example.com", database_url=database_url, check=False)
+    assert unknown.returncode == 3 and "no user with email" in unknown.stderr  # not found

@@ -12,8 +12,9 @@ from sqlmodel import col, select
 from bot.dashboard.auth import safe_next
 from qualification.stages import Role
 from storage.accounts import set_password
+from storage.dashboard_sessions import end_user_sessions, purge_sessions
 from storage.login_attempts import locked_until, login_key
-from storage.models import RateLimitWindow, User
+from storage.models import DashboardSession, RateLimitWindow, User
 from tests.bot.dashboard.conftest import (
     HTML,
     PASSWORD,
@@ -208,6 +209,58 @@ async def test_logout_ends_the_session(dash: Dashboard) -> None:
     assert response.headers["location"] == "/dashboard/login"
     [cookie] = _cookie_headers(response, "baton_session")
     assert "max-age=0" in cookie.lower()
+    assert (await dash.page("/dashboard/leads")).status_code == 303
+
+
+async def test_a_copy_of_the_cookie_stops_working_at_logout(dash: Dashboard) -> None:
+    user = dash.account()
+    await dash.login(user)
+    copied = dash.client.cookies["baton_session"]
+    token = await dash.token()
+    await dash.client.post("/dashboard/logout", data={"csrf_token": token}, headers=HTML)
+    # Someone who copied the cookie before the logout (a shared computer, a proxy log) cannot
+    # use it, although its signature is still good for hours.
+    dash.client.cookies.set("baton_session", copied, domain="baton.test", path="/dashboard")
+    replayed = await dash.page("/dashboard/leads")
+    assert replayed.status_code == 303
+    assert replayed.headers["location"].startswith("/dashboard/login")
+    with dash.runtime.session() as session:
+        [row] = session.exec(
+            select(DashboardSession).where(DashboardSession.user_id == user.id)
+        ).all()
+    assert row.ended_at is not None
+    assert copied not in row.token_hash  # only a digest of the token is stored
+
+
+async def test_logging_out_ends_only_that_session(dash: Dashboard) -> None:
+    user = dash.account()
+    await dash.login(user)
+    laptop = dash.client.cookies["baton_session"]
+    dash.client.cookies.clear()
+    await dash.login(user)  # a second device
+    token = await dash.token()
+    await dash.client.post("/dashboard/logout", data={"csrf_token": token}, headers=HTML)
+    assert (await dash.page("/dashboard/leads")).status_code == 303
+    dash.client.cookies.set("baton_session", laptop, domain="baton.test", path="/dashboard")
+    assert (await dash.page("/dashboard/leads")).status_code == 200
+    assert user.id is not None
+    with dash.runtime.session() as session:
+        assert end_user_sessions(session=session, user_id=user.id, now=datetime.now(UTC)) == 1
+        session.commit()
+    assert (await dash.page("/dashboard/leads")).status_code == 303
+
+
+async def test_ended_and_expired_sessions_are_purged_after_a_while(dash: Dashboard) -> None:
+    user = dash.account()
+    await dash.login(user)
+    now = datetime.now(UTC)
+    with dash.runtime.session() as session:
+        assert purge_sessions(session=session, now=now, keep=timedelta(days=30)) == 0
+        assert (
+            purge_sessions(session=session, now=now + timedelta(days=31), keep=timedelta(days=30))
+            == 1
+        )
+        session.commit()
     assert (await dash.page("/dashboard/leads")).status_code == 303
 
 
