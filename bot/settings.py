@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
@@ -51,6 +52,15 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description=(
+            "Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed"
+            " (comma-separated addresses or networks such as 10.0.0.0/8; '*' trusts anyone, so"
+            " only behind a proxy that overwrites those headers). Per-address rate limits and"
+            " login limits count the address these give."
+        ),
+    )
 
     # --- Slack (all optional: without a bot token and signing secret Slack is off) -----
     slack_bot_token: str | None = Field(
@@ -192,6 +202,21 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None  # an empty variable is the same as an unset one
         parse_keys(value)  # raises, saying what is wrong and how to make a key
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _valid_proxy_addresses(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item)
+            except ValueError:
+                raise ValueError(
+                    f"BATON_FORWARDED_ALLOW_IPS: {item!r} is not an address or network"
+                    " (for example 127.0.0.1, 10.0.0.0/8 or *)"
+                ) from None
         return value
 
     @field_validator("secret_key")

@@ -64,4 +64,6 @@ def register(app: typer.Typer) -> None:
             port=port or settings.port,
             workers=workers,
             log_level="info",
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
