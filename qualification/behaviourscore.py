@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from qualification.rules import RuleSet
+from qualification.ruletables import EventRule
 from qualification.scorefacts import EventFacts, LeadFacts, ScoreItem, as_utc, signed
 from qualification.stages import EventKind
 
@@ -32,10 +33,19 @@ def behaviour_items(rules: RuleSet, events: Sequence[EventFacts]) -> list[ScoreI
     """One item per event that earns (or costs) points, respecting per-kind caps."""
     totals: dict[EventKind, int] = {}
     items: list[ScoreItem] = []
+    scoring: dict[EventKind, tuple[EventRule, str] | None] = {}  # rule and rule id, per kind
     for event in chronological(events):
-        rule = rules.behaviour.rule_for(event.kind)
-        if rule is None or rule.points == 0:
+        kind = event.kind
+        if kind in scoring:
+            found = scoring[kind]
+        else:
+            rule = rules.behaviour.rule_for(kind)
+            scoring[kind] = found = (
+                None if rule is None or rule.points == 0 else (rule, f"behaviour.{kind.value}")
+            )
+        if found is None:
             continue
+        rule, rule_id = found
         points, suffix = rule.points, ""
         if rule.cap is not None:
             room = rule.cap - abs(totals.get(event.kind, 0))
@@ -44,17 +54,17 @@ def behaviour_items(rules: RuleSet, events: Sequence[EventFacts]) -> list[ScoreI
             if abs(points) > room:
                 points = room if points > 0 else -room
                 suffix = f", cap of {rule.cap} reached"
-        totals[event.kind] = totals.get(event.kind, 0) + points
+        totals[kind] = totals.get(kind, 0) + points
         asset = f" '{event.asset}'" if event.asset else ""
         day = as_utc(event.occurred_at).date().isoformat()
         items.append(
             ScoreItem(
-                rule_id=f"behaviour.{event.kind.value}",
+                rule_id=rule_id,
                 category="behaviour",
                 points=points,
                 cause_kind="event",
                 cause_ref=event.ref,
-                note=f"{EVENT_LABELS[event.kind]}{asset} on {day} ({signed(points)}{suffix})",
+                note=f"{EVENT_LABELS[kind]}{asset} on {day} ({signed(points)}{suffix})",
             )
         )
     return items

@@ -4,11 +4,35 @@ a normalised value or a ValueError with a message a person can act on out."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
 MAX_COUNT = 2**31 - 1  # counts are stored as 32-bit integers
+
+# Lower-case ASCII addresses of the commonest shape: dot-separated atoms of letters, digits and
+# _ + - before the @-sign, then hostname labels and a letters-only top-level domain. Every such
+# address within the length limits is valid and already normalised, unless a label holds "--"
+# (Punycode and its look-alikes) or the domain is special-use; those, and every other shape, go
+# to email_validator. tests/qualification/test_contactfields.py checks the two agree.
+_PLAIN_EMAIL = re.compile(
+    r"[a-z0-9_+-]{1,64}(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+_SPECIAL_USE = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+
+def _plain_email(text: str) -> bool:
+    """Whether `text` is of the plain shape above, so email_validator would return it as is."""
+    if len(text) > 254 or not _PLAIN_EMAIL.fullmatch(text):
+        return False
+    local, domain = text.split("@")
+    return (
+        len(local) <= 64
+        and len(domain) <= 253
+        and "--" not in domain
+        and domain.rsplit(".", 1)[1] not in _SPECIAL_USE
+    )
 
 
 def check_email(value: str) -> str:
@@ -16,6 +40,8 @@ def check_email(value: str) -> str:
     text = value.strip()
     if not text:
         raise ValueError("email is empty")
+    if _plain_email(text):  # a bulk import checks many: this is about 30 times quicker
+        return text
     try:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError as error:

@@ -53,6 +53,8 @@ _TEXT_LIMITS = {
 }
 _FUTURE_SLACK = timedelta(minutes=5)
 _KINDS = ", ".join(kind.value for kind in EventKind)
+_KIND_BY_TEXT = {kind.value: kind for kind in EventKind}
+PROGRESS_EVERY = 10_000  # rows between two calls of a progress callback
 
 Row = TypeVar("Row")
 Checked = TypeVar("Checked")
@@ -108,11 +110,8 @@ def decode(data: bytes) -> str:
     return text
 
 
-def _records(
-    text: str, *, columns: tuple[str, ...], required: tuple[str, ...]
-) -> Iterator[tuple[int, dict[str, str] | str]]:
-    """(line, cells by column) per data row, or (line, reason) for a row of the wrong width."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _header(reader: Any, *, columns: tuple[str, ...], required: tuple[str, ...]) -> list[str]:
+    """The column names of the first line; InvalidInput when they cannot be used."""
     try:
         header = next(reader, None)
     except csv.Error as error:
@@ -132,6 +131,11 @@ def _records(
     missing = [c for c in required if c not in names]
     if missing:
         raise InvalidInput(f"missing required columns: {', '.join(missing)}")
+    return names
+
+
+def _records(reader: Any, names: list[str]) -> Iterator[tuple[int, list[str] | str]]:
+    """(line, cells) per data row, or (line, reason) for a row of the wrong width."""
     end = reader.line_num
     while True:
         start = end + 1
@@ -143,12 +147,12 @@ def _records(
             yield start, f"not valid CSV: {error}"
             return
         end = reader.line_num
-        if not cells or all(not c.strip() for c in cells):
+        if not cells or (not cells[0].strip() and all(not c.strip() for c in cells)):
             continue  # blank lines are not rows
         if len(cells) != len(names):
             yield start, f"expected {len(names)} fields, found {len(cells)}"
             continue
-        yield start, dict(zip(names, cells, strict=True))
+        yield start, cells
 
 
 def _check_rows(
@@ -156,23 +160,44 @@ def _check_rows(
     *,
     columns: tuple[str, ...],
     required: tuple[str, ...],
-    build: Callable[[int, dict[str, str], list[str]], Row | None],
+    build: Callable[[int, list[str], dict[str, int], list[str]], Row | None],
+    progress: Callable[[int], None] | None = None,
 ) -> CheckedCsv[Row]:
+    """`build` makes a row of a line's cells, given each column's position, or adds reasons.
+    `progress`, when given, is called with the number of lines read since its last call."""
     checked: CheckedCsv[Row] = CheckedCsv()
-    for line, record in _records(decode(data), columns=columns, required=required):
+    reader = csv.reader(io.StringIO(decode(data), newline=""), strict=True)
+    names = _header(reader, columns=columns, required=required)
+    at = {name: position for position, name in enumerate(names)}
+    # Only the columns the file has can be too long.
+    limits = [(name, at[name], limit) for name, limit in _TEXT_LIMITS.items() if name in at]
+    reported = count = 0
+    for line, record in _records(reader, names):
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(line - reported)
+            reported = line
         if isinstance(record, str):
             checked.rejected.append(RejectedRow(line, (record,)))
             continue
         reasons: list[str] = []
-        for name, limit in _TEXT_LIMITS.items():
-            if len(record.get(name, "").strip()) > limit:
+        for name, position, limit in limits:
+            cell = record[position]
+            if len(cell) > limit and len(cell.strip()) > limit:
                 reasons.append(f"{name} is longer than {limit} characters")
-        row = build(line, record, reasons)
+        row = build(line, record, at, reasons)
         if reasons or row is None:
             checked.rejected.append(RejectedRow(line, tuple(reasons)))
         else:
             checked.rows.append(row)
+    if progress is not None:
+        progress(line_count(data) - reported)
     return checked
+
+
+def line_count(data: bytes) -> int:
+    """How many lines the file has (a last line without a line break counts too)."""
+    return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
 
 
 def _attempt(
@@ -185,14 +210,39 @@ def _attempt(
         return None
 
 
-def check_leads_csv(data: bytes) -> CheckedCsv[LeadRow]:
-    """Every row of a leads file, checked; `email` is the only required column."""
+class _Emails:
+    """`check_email` once per distinct cell: a file names the same person on many rows."""
 
-    def build(line: int, cells: dict[str, str], reasons: list[str]) -> LeadRow | None:
-        email = _attempt(reasons, check_email, cells["email"])
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str | None, str | None]] = {}
+
+    def check(self, reasons: list[str], cell: str) -> str | None:
+        found = self._seen.get(cell)
+        if found is None:
+            try:
+                found = (check_email(cell), None)
+            except ValueError as error:
+                found = (None, str(error))
+            self._seen[cell] = found
+        if found[1] is not None:
+            reasons.append(found[1])
+        return found[0]
+
+
+def check_leads_csv(
+    data: bytes, *, progress: Callable[[int], None] | None = None
+) -> CheckedCsv[LeadRow]:
+    """Every row of a leads file, checked; `email` is the only required column. `progress`
+    is called now and then with the number of lines read since its last call."""
+    emails = _Emails()
+
+    def build(
+        line: int, cells: list[str], at: dict[str, int], reasons: list[str]
+    ) -> LeadRow | None:
+        email = emails.check(reasons, cells[at["email"]])
         values: dict[str, Any] = {}
-        for name, raw in cells.items():
-            text = raw.strip()
+        for name, position in at.items():
+            text = cells[position].strip()
             if name == "email" or not text:
                 continue
             if name == "employee_count":
@@ -207,21 +257,36 @@ def check_leads_csv(data: bytes) -> CheckedCsv[LeadRow]:
                 values[name] = text
         return None if email is None else LeadRow(line=line, email=email, values=values)
 
-    return _check_rows(data, columns=LEAD_COLUMNS, required=("email",), build=build)
+    return _check_rows(
+        data, columns=LEAD_COLUMNS, required=("email",), build=build, progress=progress
+    )
 
 
-def check_events_csv(data: bytes, *, now: datetime) -> CheckedCsv[EventRow]:
-    """Every row of an events file, checked; email, kind and occurred_at are required."""
+def check_events_csv(
+    data: bytes, *, now: datetime, progress: Callable[[int], None] | None = None
+) -> CheckedCsv[EventRow]:
+    """Every row of an events file, checked; email, kind and occurred_at are required.
+    `progress` is called now and then with the number of lines read since its last call."""
+    emails = _Emails()
 
-    def build(line: int, cells: dict[str, str], reasons: list[str]) -> EventRow | None:
-        email = _attempt(reasons, check_email, cells["email"])
-        kind_text = cells["kind"].strip().lower()
-        kind = EventKind(kind_text) if kind_text in set(EventKind) else None
+    latest = now + _FUTURE_SLACK
+
+    def build(
+        line: int, cells: list[str], at: dict[str, int], reasons: list[str]
+    ) -> EventRow | None:
+        email = emails.check(reasons, cells[at["email"]])
+        kind_cell, moment_cell = cells[at["kind"]], cells[at["occurred_at"]]
+        kind = _KIND_BY_TEXT.get(kind_cell.strip().lower())
         if kind is None:
-            reasons.append(f"kind {cells['kind']!r} is not one of {_KINDS}")
-        moment = _attempt(reasons, check_moment, cells["occurred_at"])
-        if moment is not None and moment > now + _FUTURE_SLACK:
-            reasons.append(f"occurred_at {cells['occurred_at'].strip()} is in the future")
+            reasons.append(f"kind {kind_cell!r} is not one of {_KINDS}")
+        moment: datetime | None
+        try:
+            moment = check_moment(moment_cell)
+        except ValueError as error:
+            reasons.append(str(error))
+            moment = None
+        if moment is not None and moment > latest:
+            reasons.append(f"occurred_at {moment_cell.strip()} is in the future")
         if email is None or kind is None or moment is None:
             return None
         return EventRow(
@@ -229,14 +294,23 @@ def check_events_csv(data: bytes, *, now: datetime) -> CheckedCsv[EventRow]:
             email=email,
             kind=kind,
             occurred_at=moment,
-            asset=cells.get("asset", "").strip() or None,
-            url=cells.get("url", "").strip() or None,
-            idempotency_key=cells.get("idempotency_key", "").strip() or None,
+            asset=_optional(cells, at.get("asset")),
+            url=_optional(cells, at.get("url")),
+            idempotency_key=_optional(cells, at.get("idempotency_key")),
         )
 
     return _check_rows(
-        data, columns=EVENT_COLUMNS, required=("email", "kind", "occurred_at"), build=build
+        data,
+        columns=EVENT_COLUMNS,
+        required=("email", "kind", "occurred_at"),
+        build=build,
+        progress=progress,
     )
+
+
+def _optional(cells: list[str], position: int | None) -> str | None:
+    """The trimmed cell of an optional column, or None when it is empty or not in the file."""
+    return None if position is None else (cells[position].strip() or None)
 
 
 def guess_kind(data: bytes) -> str:

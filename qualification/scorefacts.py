@@ -69,6 +69,8 @@ class LedgerLine:
 
 def as_utc(moment: datetime) -> datetime:
     """Naive datetimes are taken to be UTC, so naive and aware values compare."""
+    if moment.tzinfo is UTC:  # the usual case, and the quickest
+        return moment
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

@@ -63,9 +63,14 @@ def compute_score(
     answers: Sequence[AnswerFacts],
     events: Sequence[EventFacts],
     now: datetime,
+    fit: Sequence[ScoreItem] | None = None,
 ) -> list[ScoreItem]:
-    """The full target breakdown as of `now`: fit, behaviour, decay, then BANT items."""
-    items = fit_items(rules, lead) + behaviour_items(rules, events)
+    """The full target breakdown as of `now`: fit, behaviour, decay, then BANT items.
+
+    `fit` is `fit_items(rules, lead)` when the caller already has it (a batch computes it once
+    per distinct set of company and title facts).
+    """
+    items = (fit_items(rules, lead) if fit is None else list(fit)) + behaviour_items(rules, events)
     decay = decay_item(rules, lead, events, now)
     if decay is not None:
         items.append(decay)
@@ -103,22 +108,29 @@ def reconcile(
     kinds: dict[Key, tuple[str, str]] = {}
     for line in ledger:
         key = (line.rule_id, line.cause_ref)
-        held[key] = held.get(key, 0) + line.points
+        if key in held:
+            held[key] += line.points
+            continue
+        held[key] = line.points
         category = line.category or _category(line.rule_id)
-        kinds.setdefault(key, (category, line.cause_kind or _cause_kind(line.cause_ref, category)))
+        kinds[key] = (category, line.cause_kind or _cause_kind(line.cause_ref, category))
     wanted: dict[Key, list[ScoreItem]] = {}
     for item in target:
         wanted.setdefault((item.rule_id, item.cause_ref), []).append(item)
 
     deltas: list[ScoreItem] = []
     for key, items in wanted.items():
-        want, have = sum(item.points for item in items), held.get(key, 0)
+        first = items[0]
+        want = first.points if len(items) == 1 else sum(item.points for item in items)
+        have = held.get(key, 0)
         if want == have:
+            continue
+        if have == 0 and len(items) == 1 and len(first.note) <= NOTE_LIMIT:
+            deltas.append(first)  # the item itself is the entry to append
             continue
         note = "; ".join(item.note for item in items)
         if have != 0:
             note = f"re-scored{', ' + reason if reason else ''}: {note} (was {signed(have)})"
-        first = items[0]
         deltas.append(_entry(key, first.category, first.cause_kind, want - have, note))
     for key, have in held.items():
         if key in wanted or have == 0:

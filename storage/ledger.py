@@ -12,8 +12,10 @@ from qualification.rules import RuleSet
 from qualification.scoring import EventFacts, LeadFacts, LedgerLine, compute_score, reconcile
 from qualification.stages import Stage
 from storage.answers import answer_facts
+from storage.bulk_scoring import rescore_everyone
 from storage.leads import lock_lead, move_stage
 from storage.models import BehaviourEvent, Lead, ScoreEntry
+from storage.progress import Progress
 
 
 def lead_facts(lead: Lead) -> LeadFacts:
@@ -133,12 +135,16 @@ def rescore_lead(
 
 
 def rescore_all(
-    *, session: Session, rules: RuleSet, now: datetime, actor: Actor
+    *,
+    session: Session,
+    rules: RuleSet,
+    now: datetime,
+    actor: Actor,
+    progress: Progress | None = None,
 ) -> tuple[int, int]:
-    """Re-score every lead (after a rules change): (leads seen, leads whose ledger changed)."""
-    leads = session.exec(select(Lead).order_by(col(Lead.id))).all()
-    changed = sum(
-        bool(rescore_lead(session=session, lead=lead, rules=rules, now=now, actor=actor))
-        for lead in leads
-    )
-    return len(leads), changed
+    """Re-score every lead (after a rules change): (leads seen, leads whose ledger changed).
+
+    Set-based (storage.bulk_scoring): the same rows as `rescore_lead` for each lead in id order.
+    """
+    totals = rescore_everyone(session=session, rules=rules, now=now, actor=actor, progress=progress)
+    return totals.seen, totals.changed

@@ -2,49 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any
 
 import typer
 
 from bot.cli.errors import EXIT_ERROR
+from bot.cli.progress import Bars
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from qualification.csvrows import guess_kind
 from qualification.lifecycle import Actor, ActorKind
 from storage.imports import ImportKind, ImportReport, import_csv
-
-
-class _Bars:
-    """Shows each phase of an import as a progress bar on stderr."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-
-    def start(self, phase: str, total: int) -> None:
-        self.close()
-        self._bar = typer.progressbar(length=max(total, 1), label=phase, file=sys.stderr)
-        self._bar.__enter__()
-
-    def advance(self, steps: int) -> None:
-        if self._bar is not None:
-            self._bar.update(steps)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
-
-    def __enter__(self) -> _Bars:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def render_report(report: ImportReport, *, path: Path) -> str:
@@ -81,12 +50,18 @@ def register(app: typer.Typer) -> None:
         skip_invalid: bool = typer.Option(
             False, "--skip-invalid", help="Import the valid rows even if some are rejected."
         ),
+        quiet: bool = typer.Option(
+            False,
+            "--quiet",
+            "-q",
+            help="No progress bar (there is none when stderr is not a terminal).",
+        ),
     ) -> None:
         """Import a CSV file of leads or events; nothing is imported if any row is rejected."""
         data = file.read_bytes()
         chosen = kind or ImportKind(guess_kind(data))
         rt = build_runtime(Settings())
-        with rt.session() as session, _Bars() as bars:
+        with rt.session() as session, Bars(quiet=quiet) as bars:
             report = import_csv(
                 session=session,
                 data=data,
@@ -98,7 +73,9 @@ def register(app: typer.Typer) -> None:
                 progress=bars,
             )
             if report.applied:
+                bars.start("saving", 1)
                 session.commit()
+                bars.advance(1)
         typer.echo(render_report(report, path=file))
         if not report.applied:
             raise SystemExit(EXIT_ERROR)

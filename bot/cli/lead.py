@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import typer
 
 from bot.cli import lead_privacy
+from bot.cli.progress import Bars
 from bot.cli.render import render_explain, render_show
 from bot.runtime import build_runtime
 from bot.settings import Settings
@@ -70,6 +71,12 @@ def build() -> typer.Typer:
     def rescore(
         email: str = typer.Argument(None, help="One lead's email; omit with --all."),
         all_leads: bool = typer.Option(False, "--all", help="Re-score every lead."),
+        quiet: bool = typer.Option(
+            False,
+            "--quiet",
+            "-q",
+            help="No progress bar (there is none when stderr is not a terminal).",
+        ),
     ) -> None:
         """Re-score after a rules change; the ledger records the difference."""
         if not email and not all_leads:
@@ -77,7 +84,7 @@ def build() -> typer.Typer:
         rt = build_runtime(Settings())
         now = datetime.now(UTC)
         actor = Actor.system("rescore")
-        with rt.session() as session:
+        with rt.session() as session, Bars(quiet=quiet) as bars:
             if email:
                 found = find_lead_by_email(session=session, email=email)
                 if found is None:
@@ -87,8 +94,12 @@ def build() -> typer.Typer:
                 )
                 seen, changed = 1, int(bool(entries))
             else:
-                seen, changed = rescore_all(session=session, rules=rt.rules, now=now, actor=actor)
+                seen, changed = rescore_all(
+                    session=session, rules=rt.rules, now=now, actor=actor, progress=bars
+                )
+                bars.start("saving", 1)
             session.commit()
+            bars.advance(1)
         typer.echo(f"re-scored {seen} lead(s) with rules {rt.rules.version}; {changed} changed")
 
     lead_privacy.register(app)

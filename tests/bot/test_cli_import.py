@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import re
+import subprocess
 from pathlib import Path
 
 import httpx
 
 from bot.app import create_app
 from bot.settings import Settings
-from tests.bot.test_cli import baton
+from tests.bot.test_cli import BATON, baton
+
+
+def on_terminal(*args: str, database_url: str) -> tuple[str, str]:
+    """Run baton with stderr on a pseudo-terminal, as in an interactive shell: (stdout, stderr)."""
+    terminal, child_side = pty.openpty()
+    with subprocess.Popen(
+        [BATON, *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=child_side,
+        env={**os.environ, "BATON_DATABASE_URL": database_url},
+        text=True,
+    ) as process:
+        os.close(child_side)
+        shown = b""
+        while True:
+            try:
+                read = os.read(terminal, 65536)
+            except OSError:  # the terminal is gone once the process has closed it
+                break
+            if not read:
+                break
+            shown += read
+        assert process.stdout is not None
+        out = process.stdout.read()
+        assert process.wait(timeout=120) == 0, shown.decode()
+    os.close(terminal)
+    return out, shown.decode()
 
 
 def test_import_reports_rejected_rows_and_imports_nothing_without_skip_invalid(
@@ -29,7 +60,7 @@ def test_import_reports_rejected_rows_and_imports_nothing_without_skip_invalid(
 
     done = baton("import", str(leads), "--skip-invalid", database_url=database_url)
     assert "imported 2 of 3 rows" in done.stdout and "line 3:" in done.stdout
-    assert "importing leads" in done.stderr  # the progress bar
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
     assert "Jane" in baton("lead", "show", "jane@acme.io", database_url=database_url).stdout
 
     events = tmp_path / "events.csv"
@@ -70,3 +101,23 @@ async def test_apikey_create_then_use_it_then_revoke(database_url: str) -> None:
     finally:
         app.state.runtime.engine.dispose()
     assert "revoked" in baton("apikey", "list", database_url=database_url).stdout
+
+
+def test_import_and_rescore_show_progress_on_a_terminal_unless_quiet(
+    database_url: str, tmp_path: Path
+) -> None:
+    leads = tmp_path / "leads.csv"
+    leads.write_text("email,title\n" + "".join(f"p{n}@acme.io,VP of Sales\n" for n in range(50)))
+    out, shown = on_terminal("import", str(leads), database_url=database_url)
+    assert "imported 50 of 50 rows" in out
+    for phase in ("checking rows", "importing leads", "scoring leads", "saving"):
+        assert phase in shown
+    assert "100%" in shown and "50/50" in shown
+
+    out, shown = on_terminal("lead", "rescore", "--all", database_url=database_url)
+    assert "re-scored 50 lead(s)" in out and "scoring leads" in shown and "100%" in shown
+
+    out, shown = on_terminal("lead", "rescore", "--all", "--quiet", database_url=database_url)
+    assert "re-scored 50 lead(s)" in out and shown == ""
+    out, shown = on_terminal("import", "-q", str(leads), database_url=database_url)
+    assert "50 updated" in out and shown == ""

@@ -37,9 +37,12 @@ from tests.dialogs.helpers import QUALIFIED, known_lead
 from tests.factories import make_user
 
 DAYS = 730
-# Purge "800 days from now": what happens today is then old, and what the engine dated
+# Purge "800 days from now", at 01:00 UTC (so that moment and five hours later are one UTC day,
+# whatever time the suite runs): what happens today is then old, and what the engine dated
 # `LATELY` (a day before that moment) is recent.
-PURGE_AT = datetime.now(UTC) + timedelta(days=800)
+PURGE_AT = (datetime.now(UTC) + timedelta(days=800)).replace(
+    hour=1, minute=0, second=0, microsecond=0
+)
 LATELY = PURGE_AT - timedelta(days=1)
 
 
