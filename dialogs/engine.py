@@ -9,6 +9,7 @@ The engine knows no channel: it returns a `Prompt` that each channel renders.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -16,11 +17,11 @@ from sqlmodel import Session
 
 from dialogs import store
 from dialogs.commands import parse_command
-from dialogs.flow import Flow, FlowRegistry
+from dialogs.flow import HUMAN, Flow, FlowRegistry
 from dialogs.intake import clean_input
 from dialogs.live_desk import LiveDesk
 from dialogs.prompt import Outcome, Prompt
-from dialogs.reply import send_reply
+from dialogs.reply import build_prompt, conversation_changes, send_reply
 from dialogs.state import DialogState
 from dialogs.turn import Reply, Turn
 from qualification.errors import ConcurrentTurn, NotFound
@@ -36,6 +37,26 @@ WITH_A_PERSON = "A person from our team is taking over this conversation and wil
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """What `advance_turn` did: the reply, and where the turn's messages are.
+
+    `applied` is False when this call wrote nothing: a repeated turn id (`prompt` is the
+    reply stored the first time), a conversation that is no longer with the bot, unreadable
+    text, or a turn id whose message was stored without a bot reply (`heard`: it went to a
+    person in a live chat). `status` is the conversation's status after the call;
+    `live_chat_id` its latest live chat before it (None: it never had one).
+    """
+
+    prompt: Prompt
+    applied: bool
+    status: str
+    said_seq: int | None = None
+    reply_seq: int | None = None
+    heard: bool = False
+    live_chat_id: int | None = None
 
 
 class DialogEngine:
@@ -72,10 +93,14 @@ class DialogEngine:
         given_by: GivenBy,
         user_id: int | None,
         now: datetime,
+        lead: Lead | None = None,
     ) -> Turn:
+        """The turn on `conversation`; `lead`: its lead, already held by this transaction."""
         assert conversation.id is not None
         flow = self.flows.get(conversation.flow_id)
-        lead = session.get(Lead, conversation.lead_id)
+        held = lead is not None
+        if lead is None:
+            lead = session.get(Lead, conversation.lead_id)
         if lead is None:
             raise NotFound(f"no lead with id {conversation.lead_id}")
         live: bool | None = None
@@ -92,6 +117,7 @@ class DialogEngine:
             rules=self.rules,
             conversation_id=conversation.id,
             lead=lead,
+            lead_held=held,
             state=DialogState.from_json(conversation.context),
             position=conversation.state,
             now=now,
@@ -170,15 +196,21 @@ class DialogEngine:
                 choices=reply.choices,
                 expects=reply.expects,
             )
-            prompt = send_reply(
-                session=session,
-                turn=turn,
-                conversation=conversation,
-                reply=reply,
-                version=conversation.version,
-                notices=turn.notices,
+            prompt = build_prompt(turn, reply, version=conversation.version, notices=turn.notices)
+            # Set on the new row (written with it when nothing changed, never twice).
+            for name, value in conversation_changes(session, turn, conversation).items():
+                setattr(conversation, name, value)
+            greeting = store.message_row(
+                conversation_id=turn.conversation_id,
+                seq=1,  # the conversation's first message
+                direction="out",
+                author="bot",
+                text=prompt.text,
                 turn_id=None,
+                now=now,
+                payload=prompt.to_json(),
             )
+            store.add_messages(session=session, rows=[greeting])
             session.commit()
         except BaseException:
             session.rollback()
@@ -272,78 +304,123 @@ class DialogEngine:
         expected_version: int | None = None,
     ) -> Prompt:
         """Apply one answer or command as one transaction; commits. See the module docstring."""
-        stored = store.stored_reply(
-            session=session, conversation_id=conversation_id, turn_id=turn_id
-        )
-        if stored is not None:
-            session.rollback()
-            return stored
+        return self.advance_turn(
+            session=session,
+            conversation_id=conversation_id,
+            text=text,
+            turn_id=turn_id,
+            given_by=given_by,
+            user_id=user_id,
+            expected_version=expected_version,
+        ).prompt
+
+    def advance_turn(
+        self,
+        *,
+        session: Session,
+        conversation_id: int,
+        text: str | bytes,
+        turn_id: str,
+        given_by: GivenBy,
+        user_id: int | None = None,
+        expected_version: int | None = None,
+        held: tuple[Conversation, Lead] | None = None,
+    ) -> Advanced:
+        """`advance`, saying what was done and where the turn's messages are; commits (or
+        rolls back, when nothing was written).
+
+        The transaction may have begun (the caller read something in it). It holds the
+        conversation and its lead from its first statement here, and reads each thing once.
+        `held`: the conversation and its lead, when the caller's transaction has read and held
+        them already (as `store.hold` does).
+        """
         intake = clean_input(text)
-        conversation = store.load_conversation(session=session, conversation_id=conversation_id)
-        seen_version = conversation.version
-        if conversation.status != "active":
+        try:
+            if held is None:
+                held = store.hold(session=session, conversation_id=conversation_id)
+            conversation, lead = held
+            record = store.turn_record(
+                session=session, conversation_id=conversation_id, turn_id=turn_id
+            )
+        except BaseException:
+            session.rollback()
+            raise
+        status = conversation.status
+        chat = record.live_chat_id
+        if record.reply is not None:
+            session.rollback()
+            return Advanced(
+                prompt=Prompt.from_json(dict(record.reply)),
+                applied=False,
+                status=status,
+                live_chat_id=chat,
+                said_seq=record.said_seq,
+                reply_seq=record.reply_seq,
+            )
+        if status != "active":
             finished = self._finished(conversation, intake.notices)
             session.rollback()
-            return finished
+            return Advanced(
+                prompt=finished,
+                applied=False,
+                status=status,
+                live_chat_id=chat,
+                said_seq=record.said_seq,
+                heard=record.said_seq is not None,
+            )
+        if record.said_seq is not None:
+            # Stored without a bot reply: it went to a person. Never apply it twice.
+            session.rollback()
+            return Advanced(
+                prompt=self.current(session=session, conversation_id=conversation_id),
+                applied=False,
+                status=status,
+                live_chat_id=chat,
+                said_seq=record.said_seq,
+                heard=True,
+            )
         if intake.text is None:
             session.rollback()
             latest = self.current(session=session, conversation_id=conversation_id)
             assert intake.problem is not None
-            return Prompt.from_json(
+            prompt = Prompt.from_json(
                 {**latest.to_json(), "notices": [*intake.notices, intake.problem]}
             )
+            return Advanced(prompt=prompt, applied=False, status=status, live_chat_id=chat)
+        if expected_version is not None and conversation.version != expected_version:
+            raise self._concurrent(session, conversation_id)
         now = self.clock()
         try:
-            if store.is_postgres(session):
-                # Hold the row now; a turn committed since the read above bumped its version.
-                # (A SQLite transaction holds the write lock from its first read: no re-read.)
-                conversation = store.load_conversation(
-                    session=session, conversation_id=conversation_id, lock=True
-                )
-            if conversation.version != seen_version or (
-                expected_version is not None and conversation.version != expected_version
-            ):
-                # Another delivery of this very turn may have committed while we waited.
-                stored = store.stored_reply(
-                    session=session, conversation_id=conversation_id, turn_id=turn_id
-                )
-                if stored is not None:
-                    session.rollback()
-                    return stored
-                raise self._concurrent(session, conversation_id)
-            if not store.claim_turn(
-                session=session,
-                conversation_id=conversation_id,
-                version=conversation.version,
-                now=now,
-            ):
-                session.rollback()
-                stored = store.stored_reply(
-                    session=session, conversation_id=conversation_id, turn_id=turn_id
-                )
-                if stored is not None:
-                    return stored
-                raise self._concurrent(session, conversation_id)
-            prompt = self._apply(
+            advanced = self._apply(
                 session,
                 conversation,
+                lead,
                 intake.text,
                 list(intake.notices),
+                record=record,
                 turn_id=turn_id,
                 given_by=given_by,
                 user_id=user_id,
                 now=now,
             )
             session.commit()
-            return prompt
+            return advanced
         except IntegrityError:
             # The unique (conversation, direction, turn id) constraint: a doubled turn.
             session.rollback()
-            stored = store.stored_reply(
+            record = store.turn_record(
                 session=session, conversation_id=conversation_id, turn_id=turn_id
             )
-            if stored is not None:
-                return stored
+            session.rollback()
+            if record.reply is not None:
+                return Advanced(
+                    prompt=Prompt.from_json(dict(record.reply)),
+                    applied=False,
+                    status=status,
+                    live_chat_id=chat,
+                    said_seq=record.said_seq,
+                    reply_seq=record.reply_seq,
+                )
             raise
         except OperationalError as exc:
             # SQLite reports a write that lost the race as "database is locked".
@@ -359,18 +436,23 @@ class DialogEngine:
         self,
         session: Session,
         conversation: Conversation,
+        lead: Lead,
         text: str,
         notices: list[str],
         *,
+        record: store.TurnRecord,
         turn_id: str,
         given_by: GivenBy,
         user_id: int | None,
         now: datetime,
-    ) -> Prompt:
-        turn = self._turn(session, conversation, given_by=given_by, user_id=user_id, now=now)
-        store.add_message(
-            session=session,
+    ) -> Advanced:
+        turn = self._turn(
+            session, conversation, given_by=given_by, user_id=user_id, now=now, lead=lead
+        )
+        last_seq = record.last_seq
+        said = store.message_row(
             conversation_id=turn.conversation_id,
+            seq=last_seq + 1,
             direction="in",
             author=given_by.value,
             author_user_id=user_id,
@@ -386,12 +468,35 @@ class DialogEngine:
         else:
             command = parse_command(text)
             reply = turn.command(command) if command else turn.answer(text)
-        return send_reply(
-            session=session,
-            turn=turn,
-            conversation=conversation,
-            reply=reply,
-            version=conversation.version + 1,
-            notices=[*notices, *turn.notices],
-            turn_id=turn_id,
+        prompt = build_prompt(
+            turn, reply, version=conversation.version + 1, notices=[*notices, *turn.notices]
+        )
+        messages = [said]
+        if turn.position == HUMAN:
+            # A live chat opened now starts after what was said (its first seq is read).
+            store.add_messages(session=session, rows=messages)
+            messages = []
+        values = conversation_changes(session, turn, conversation)
+        messages.append(
+            store.message_row(
+                conversation_id=turn.conversation_id,
+                seq=last_seq + 2,
+                direction="out",
+                author="bot",
+                text=prompt.text,
+                turn_id=turn_id,
+                now=now,
+                payload=prompt.to_json(),
+            )
+        )
+        store.add_messages(session=session, rows=messages)
+        if not store.save_turn(session=session, conversation=conversation, values=values):
+            raise self._concurrent(session, turn.conversation_id)
+        return Advanced(
+            prompt=prompt,
+            applied=True,
+            status=str(values.get("status", conversation.status)),
+            said_seq=last_seq + 1,
+            reply_seq=last_seq + 2,
+            live_chat_id=record.live_chat_id,
         )

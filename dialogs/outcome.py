@@ -10,11 +10,12 @@ from dialogs.prompt import Outcome
 from qualification.lifecycle import Actor, StageEvent
 from qualification.recommendation import recommend
 from qualification.rules import RuleSet
+from qualification.scoring import LedgerLine
 from qualification.stages import Action, Stage
-from storage.answers import answer_facts
-from storage.handoffs import pending_handoff, request_handoff
+from storage.answers import LeadAnswers, load_answers
+from storage.handoffs import request_handoff
 from storage.leads import move_stage
-from storage.ledger import lead_facts, ledger
+from storage.ledger import lead_facts, ledger_lines
 from storage.models import Lead
 
 CATEGORIES = ("fit", "behaviour", "bant", "decay")
@@ -46,9 +47,8 @@ def _apply(
             )
         if lead.stage != Stage.SAL:
             return False
-        assert lead.id is not None
-        if pending_handoff(session=session, lead_id=lead.id) is None:
-            request_handoff(session=session, lead=lead, actor=actor, rules=rules)
+        # Asking again returns the request already pending.
+        request_handoff(session=session, lead=lead, actor=actor, rules=rules)
         return True
     if action is Action.NURTURE:
         if lead.stage not in (Stage.MQL, Stage.SAL):
@@ -68,14 +68,26 @@ def _apply(
 
 
 def finish_flow(
-    *, session: Session, lead: Lead, rules: RuleSet, actor: Actor, apply: bool, now: datetime
+    *,
+    session: Session,
+    lead: Lead,
+    rules: RuleSet,
+    actor: Actor,
+    apply: bool,
+    now: datetime,
+    answers: LeadAnswers | None = None,
+    ledger: list[LedgerLine] | None = None,
 ) -> Outcome:
-    """Recommend handoff, nurture or disqualify from the score and answers; apply if asked."""
+    """Recommend handoff, nurture or disqualify from the score and answers; apply if asked.
+
+    `answers` and `ledger`: the lead's, when this transaction has read them already."""
     assert lead.id is not None
+    if answers is None:
+        answers = load_answers(session=session, lead_id=lead.id)
     recommendation = recommend(
         rules=rules,
         score=lead.score,
-        answers=answer_facts(session=session, lead_id=lead.id),
+        answers=answers.facts(),
         lead=lead_facts(lead),
         now=now,
     )
@@ -87,9 +99,12 @@ def finish_flow(
         actor=actor,
         rules=rules,
     )
+    if ledger is None:  # read after applying, like everything the outcome reports
+        ledger = ledger_lines(session=session, lead_id=lead.id)
     totals = dict.fromkeys(CATEGORIES, 0)
-    for entry in ledger(session=session, lead_id=lead.id):
-        totals[entry.category] = totals.get(entry.category, 0) + entry.points
+    for line in ledger:
+        category = line.category or ""
+        totals[category] = totals.get(category, 0) + line.points
     return Outcome(
         action=recommendation.action,
         reasons=recommendation.reasons,

@@ -7,6 +7,7 @@ is not known yet renders as empty text, so a question never fails at run time.
 
 from __future__ import annotations
 
+import weakref
 from functools import cache
 from typing import Any
 
@@ -18,6 +19,8 @@ from storage.models import LeadBase
 
 TEMPLATE_NAMES = frozenset({"lead", "answers"})
 LEAD_TEMPLATE_FIELDS = frozenset({*LeadBase.model_fields, "first_name"})
+# The compiled texts known not to use `answers`: rendered without looking them up.
+_WITHOUT_ANSWERS: weakref.WeakSet[Template] = weakref.WeakSet()
 
 
 class TemplateProblem(Exception):
@@ -37,8 +40,9 @@ def environment() -> SandboxedEnvironment:
     )
 
 
-def _check_names(tree: nodes.Template) -> None:
-    unknown = sorted(find_undeclared_variables(tree) - TEMPLATE_NAMES)
+def _check_names(tree: nodes.Template) -> set[str]:
+    names = find_undeclared_variables(tree)
+    unknown = sorted(names - TEMPLATE_NAMES)
     if unknown:
         raise TemplateProblem(
             f"unknown name {unknown[0]!r}; templates may use: " + ", ".join(sorted(TEMPLATE_NAMES))
@@ -48,6 +52,7 @@ def _check_names(tree: nodes.Template) -> None:
         if isinstance(target, nodes.Name) and target.name == "lead":
             if node.attr not in LEAD_TEMPLATE_FIELDS:
                 raise TemplateProblem(f"unknown lead field 'lead.{node.attr}'", node.lineno)
+    return names
 
 
 def compile_text(source: str) -> Template:
@@ -57,8 +62,16 @@ def compile_text(source: str) -> Template:
         tree = env.parse(source)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template syntax error: {exc.message}", exc.lineno) from exc
-    _check_names(tree)
-    return env.from_string(source)
+    names = _check_names(tree)
+    template = env.from_string(source)
+    if "answers" not in names:
+        _WITHOUT_ANSWERS.add(template)
+    return template
+
+
+def reads_answers(template: Template) -> bool:
+    """Whether the text may use `answers` (what is known must then be looked up for it)."""
+    return template not in _WITHOUT_ANSWERS
 
 
 def lead_context(lead: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from dialogs.machine import FlowMachine
 from dialogs.outcome import finish_flow
 from dialogs.prompt import Outcome
 from dialogs.state import DialogState, Pending
-from dialogs.templates import lead_context
+from dialogs.templates import lead_context, reads_answers
 from qualification.lifecycle import Actor
 from qualification.parsers import LOW_CONFIDENCE, ParseContext, parse_answer
 from qualification.parsers.result import (
@@ -37,8 +37,9 @@ from qualification.parsers.serialize import result_from_json, result_to_json
 from qualification.rules import RuleSet
 from qualification.scoring import AnswerFacts
 from qualification.stages import Dimension, GivenBy
-from storage.answers import answer_facts, current_answers, record_answer
-from storage.ledger import rescore_lead
+from storage.answers import LeadAnswers, load_answers, record_answer
+from storage.leads import lock_lead
+from storage.ledger import ScoreInputs, load_score_inputs, rescore_lead
 from storage.models import Lead
 
 YES_NO = (Choice("yes", "Yes"), Choice("no", "No"))
@@ -81,6 +82,7 @@ class Turn:
         live: bool | None = None,
         live_note: str = "",
         live_answer_by: datetime | None = None,
+        lead_held: bool = False,
     ) -> None:
         self.session = session
         self.flow = flow
@@ -88,6 +90,12 @@ class Turn:
         self.rules = rules
         self.conversation_id = conversation_id
         self.lead = lead
+        # What is read about the lead, once a turn: its answers (every reply's templates and
+        # conditions use them), and what re-scoring reads. `lead_held`: this transaction
+        # holds the lead's row already, so re-scoring need not read it again.
+        self.lead_held = lead_held
+        self._answers: LeadAnswers | None = None
+        self._score_inputs: ScoreInputs | None = None
         self.state = state
         self.position = position  # the current step id, DONE or HUMAN
         self.now = now
@@ -110,17 +118,42 @@ class Turn:
         assert self.lead.id is not None
         return self.lead.id
 
-    def _answers(self) -> list[AnswerFacts]:
-        return answer_facts(session=self.session, lead_id=self._lead_id())
+    def answers(self) -> LeadAnswers:
+        """The lead's current answers (read on first use, then kept up to date)."""
+        if self._answers is None:
+            self._answers = load_answers(session=self.session, lead_id=self._lead_id())
+        return self._answers
+
+    def score_inputs(self) -> ScoreInputs:
+        """What re-scoring the lead reads, read once, after holding the lead."""
+        if self._score_inputs is None:
+            if not self.lead_held:
+                lock_lead(session=self.session, lead=self.lead)
+                self.lead_held = True
+                self._answers = None  # read again now that the lead is held
+            self._score_inputs = load_score_inputs(
+                session=self.session, lead_id=self._lead_id(), answers=self.answers()
+            )
+        return self._score_inputs
+
+    def _switch_lead(self, lead: Lead) -> None:
+        """The conversation now belongs to `lead` (a merge): forget what was read."""
+        self.lead = lead
+        self.lead_held = False
+        self._answers = None
+        self._score_inputs = None
+
+    def _answer_facts(self) -> list[AnswerFacts]:
+        return self.answers().facts()
 
     def summaries(self) -> dict[str, str]:
         """Read-back summaries templates can use: by dimension and by step id."""
-        known = {facts.dimension.value: facts.result.summary for facts in self._answers()}
+        known = {facts.dimension.value: facts.result.summary for facts in self._answer_facts()}
         return {**known, **self.state.answers}
 
     def _facts(self, result: ParseResult[Any] | None) -> TurnFacts:
         answers: dict[Dimension, ParseResult[Any]] = {
-            facts.dimension: facts.result for facts in self._answers()
+            facts.dimension: facts.result for facts in self._answer_facts()
         }
         return TurnFacts(
             result=result,
@@ -137,14 +170,12 @@ class Turn:
             value = getattr(self.lead, step.field, None)
             return (value not in (None, "") and step.field not in self.state.captured), None
         if step.dimension is not None:
-            answer = current_answers(session=self.session, lead_id=self._lead_id()).get(
-                step.dimension
-            )
+            answer = self.answers().current().get(step.dimension)
             if answer is None or answer.conversation_id == self.conversation_id:
                 return False, None
             if answer.status not in (ParseStatus.OK.value, ParseStatus.NONE.value):
                 return False, None
-            facts = {f.dimension: f.result for f in self._answers()}
+            facts = {f.dimension: f.result for f in self._answer_facts()}
             return True, facts.get(step.dimension)
         return False, None
 
@@ -169,6 +200,8 @@ class Turn:
                 actor=self.actor,
                 apply=self.state.apply_outcome,
                 now=self.now,
+                answers=self.answers(),
+                ledger=self._score_inputs.ledger if self._score_inputs else None,
             )
 
     def _leave(self, step: Step, result: ParseResult[Any] | None) -> None:
@@ -179,11 +212,17 @@ class Turn:
 
     def _rescore(self) -> None:
         rescore_lead(
-            session=self.session, lead=self.lead, rules=self.rules, now=self.now, actor=self.actor
+            session=self.session,
+            lead=self.lead,
+            rules=self.rules,
+            now=self.now,
+            actor=self.actor,
+            inputs=self.score_inputs(),
         )
 
     def _record(self, step: Step, result: ParseResult[Any], raw_text: str) -> None:
         if step.dimension is not None:
+            self.score_inputs()  # read before writing: the lead's row is then written once
             record_answer(
                 session=self.session,
                 lead=self.lead,
@@ -194,6 +233,7 @@ class Turn:
                 user_id=self.user_id,
                 conversation_id=self.conversation_id,
                 step_id=step.id,
+                answers=self.answers(),
             )
             self._adopt_role(result)
             self._rescore()
@@ -211,6 +251,7 @@ class Turn:
 
     def _accept(self, step: Step, result: ParseResult[Any], raw_text: str) -> None:
         if step.field is not None and result.status is ParseStatus.OK:
+            self.score_inputs()  # read before writing: the lead's row is then written once
             captured = capture_field(
                 session=self.session,
                 lead=self.lead,
@@ -222,7 +263,7 @@ class Turn:
             )
             self.notices.extend(captured.notices)
             if captured.merged_into is not None:
-                self.lead = captured.merged_into
+                self._switch_lead(captured.merged_into)
             if captured.linked_lead_id is not None:
                 self.state.linked_lead_id = captured.linked_lead_id
             if captured.stored and step.field not in self.state.captured:
@@ -338,26 +379,22 @@ class Turn:
 
     # --- replies -----------------------------------------------------------------------------
 
+    def _render(self, key: str, source: str) -> str:
+        template = self.flow.templates.get(key)
+        answers = self.summaries() if template is not None and reads_answers(template) else {}
+        return self.flow.render(key, source, lead=lead_context(self.lead), answers=answers)
+
     def render(self, step: Step, key: str, source: str) -> str:
-        return self.flow.render(
-            f"steps.{step.id}.{key}", source, lead=lead_context(self.lead), answers=self.summaries()
-        )
+        return self._render(f"steps.{step.id}.{key}", source)
 
     def question(self, step: Step) -> str:
         return self.render(step, "question", step.question)
 
     def greeting(self) -> str:
-        return self.flow.render(
-            "greeting", self.flow.greeting, lead=lead_context(self.lead), answers=self.summaries()
-        )
+        return self._render("greeting", self.flow.greeting)
 
     def closing(self, outcome: str) -> str:
-        return self.flow.render(
-            f"closing.{outcome}",
-            self.flow.closing[outcome],
-            lead=lead_context(self.lead),
-            answers=self.summaries(),
-        )
+        return self._render(f"closing.{outcome}", self.flow.closing[outcome])
 
     def reply(self, *, prefix: str = "") -> Reply:
         """The message for where the conversation now stands."""

@@ -6,8 +6,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -34,17 +35,31 @@ def window_start(now: datetime, window_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=UTC)
 
 
-def _count(*, session: Session, key: str, start: datetime) -> int:
-    """One upsert: add one to `key`'s window starting at `start`; the new count."""
-    dialect = session.get_bind().dialect.name
+def _upsert(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = RateLimitWindow.__table__  # type: ignore[attr-defined]
-    upsert = insert(table).values(key=key[:200], window_start=start, count=1)
-    statement = upsert.on_conflict_do_update(
+    upsert = insert(table).values(
+        key=bindparam("window_key"),
+        window_start=bindparam("window_begins", type_=table.c.window_start.type),
+        count=1,
+    )
+    return upsert.on_conflict_do_update(
         index_elements=["key", "window_start"],
         set_={"count": table.c.count + 1},
     ).returning(table.c.count)
-    count = int(session.execute(statement).scalar_one())
+
+
+# Built once per dialect: building the statement costs more than running it.
+_UPSERTS = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _count(*, session: Session, key: str, start: datetime) -> int:
+    """One upsert: add one to `key`'s window starting at `start`; the new count."""
+    dialect = session.get_bind().dialect.name
+    statement = _UPSERTS["postgresql" if dialect == "postgresql" else "sqlite"]
+    count = int(
+        session.execute(statement, {"window_key": key[:200], "window_begins": start}).scalar_one()
+    )
     if count == 1:
         session.execute(
             delete(RateLimitWindow).where(

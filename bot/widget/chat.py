@@ -14,18 +14,20 @@ from sqlmodel import Session
 from bot.runtime import Runtime
 from bot.widget.restart_policy import restart_refusal
 from bot.widget.transcript import history_item, offer_after
+from dialogs.engine import Advanced
 from dialogs.live import LiveState, live_state, post_prospect_message
 from dialogs.prompt import Prompt
-from dialogs.store import load_conversation, recent_messages, turn_messages
+from dialogs.store import recent_messages
 from qualification.errors import ConcurrentTurn, PermissionDenied
 from qualification.stages import EventKind, GivenBy
 from storage.db import read_session
 from storage.events import record_event
 from storage.leads import get_lead
-from storage.live_chats import OPEN, open_live_chat_of, turn_seqs
-from storage.models import Conversation, Lead, Visitor, Widget
+from storage.live_chats import OPEN
+from storage.models import Conversation, Lead, Message, Visitor, Widget
 from storage.visitor_chats import hold_visitor, link_conversation
-from storage.visitors import fill_source, open_visitor, visitor_for_token
+from storage.visitor_turns import chat_standing, hold_visitor_chat
+from storage.visitors import fill_source, open_visitor
 
 HISTORY_LIMIT = 200
 LIVE_ATTEMPTS = 3  # a message in a live chat is stored even when an SDR's reply lands with it
@@ -116,12 +118,12 @@ def _relink(visitor: Visitor, *, replacing: int | None) -> Callable[[Session, Co
 
 def start_chat(
     *, rt: Runtime, session: Session, widget: Widget, visitor: Visitor, lead: Lead
-) -> None:
+) -> Prompt:
     """Start a conversation on the widget's flow and move the visitor to it; commits.
 
     The caller holds the visitor's row (`hold_visitor`), so the chat it replaces is current.
     """
-    rt.dialogs.start(
+    return rt.dialogs.start(
         session=session,
         lead=lead,
         channel="web",
@@ -134,12 +136,10 @@ def start_chat(
 def can_restart(session: Session, conversation_id: int) -> bool:
     """Whether the visitor on this conversation may start a new chat now (it ended and the
     lead allows it); reads the latest rows."""
-    conversation = load_conversation(session=session, conversation_id=conversation_id)
-    if conversation.status == "active":
+    status, stage = chat_standing(session=session, conversation_id=conversation_id)
+    if status == "active":
         return False
-    lead = get_lead(session=session, lead_id=conversation.lead_id)
-    session.refresh(lead)
-    return restart_refusal(stage=lead.stage, status=conversation.status) is None
+    return restart_refusal(stage=stage, status=status) is None
 
 
 def chat_view(*, rt: Runtime, session: Session, token: str, conversation_id: int) -> ChatView:
@@ -165,29 +165,54 @@ def open_chat(
     """Resume the chat of the visitor holding `token`, or start a new visitor's chat.
 
     Page context becomes the lead's source (where still empty) and a `visit` event. A new
-    visitor, its lead, the visit and its first conversation are one transaction.
+    visitor, its lead, the visit and its first conversation are one transaction; what the
+    frame is shown is read afterwards without the write lock.
     """
+    started: Prompt | None = None
     with rt.session() as session:
         try:
-            visitor, token = open_visitor(
+            visitor, issued = open_visitor(
                 session=session, widget=widget, token=token, page_context=page_context
             )
-            hold_visitor(session=session, visitor=visitor)
+            if issued == token:
+                hold_visitor(session=session, visitor=visitor)
+            # else a new visitor, inserted by this transaction: nobody else sees it to change
+            token = issued
             lead = get_lead(session=session, lead_id=visitor.lead_id)
             if fill_source(lead=lead, context=visitor.page_context):
                 session.add(lead)
             _record_visit(rt, session, visitor, widget)
             if visitor.conversation_id is None:
-                start_chat(rt=rt, session=session, widget=widget, visitor=visitor, lead=lead)
+                started = start_chat(
+                    rt=rt, session=session, widget=widget, visitor=visitor, lead=lead
+                )
             else:
                 session.commit()
         except BaseException:
             session.rollback()
             raise
-        assert visitor.conversation_id is not None
-        return chat_view(
-            rt=rt, session=session, token=token, conversation_id=visitor.conversation_id
-        )
+        conversation_id = visitor.conversation_id
+    assert conversation_id is not None
+    if started is None:
+        with read_session(rt.engine) as reading:
+            return chat_view(rt=rt, session=reading, token=token, conversation_id=conversation_id)
+    # A conversation started just now: active (nothing to restart), no live chat, and its
+    # history is the engine's greeting (its first message), so nothing needs reading.
+    greeting = Message(
+        conversation_id=conversation_id,
+        seq=1,
+        direction="out",
+        author="bot",
+        text=started.text,
+        payload=started.to_json(),
+    )
+    history = [history_item(greeting)]
+    return ChatView(
+        token=token,
+        history=history,
+        prompt=Prompt.from_json({**started.to_json(), "notices": []}),
+        offer=offer_after(history),
+    )
 
 
 def take_turn(
@@ -202,57 +227,83 @@ def take_turn(
     """Apply the visitor's message once (a repeated turn id returns the same result): to the
     person in an open live chat (stored, relayed, no bot reply), otherwise to the bot.
 
-    Only the change itself takes a write transaction; what is read before and after it (the
-    visitor, an earlier delivery of this turn, the live chat) is read without the write lock."""
+    An ordinary turn is one transaction: it finds the visitor's conversation and applies the
+    answer. Only a turn that meets a live chat, or ends the chat, reads more (without the write
+    lock). While a live chat is open the conversation is not `active`, so the bot leaves it."""
     key = f"web:{turn_id}"
-    with read_session(rt.engine) as reading:
-        visitor = visitor_for_token(session=reading, widget=widget, token=token)
-        if visitor is None or visitor.conversation_id is None:
-            raise PermissionDenied(UNKNOWN_VISITOR)
-        conversation_id = visitor.conversation_id
-        # A turn the bot answered (e.g. "talk to a human", which opened the live chat) keeps
-        # its answer when it is sent again; one that went to a person is stored once.
-        written = turn_messages(session=reading, conversation_id=conversation_id, turn_id=key)
-        answered = written.get("out")
-        to_person = answered is None and (
-            "in" in written
-            or open_live_chat_of(session=reading, conversation_id=conversation_id) is not None
-        )
-        reading.commit()
-        if to_person:
-            seq = _to_live_chat(rt, conversation_id, text, key)
-            if seq is not None:
+    advanced = _advance(rt, widget, token, key, text, expected_version)
+    if isinstance(advanced, TurnResult):
+        return advanced
+    conversation_id = advanced.prompt.conversation_id
+    if advanced.heard or (advanced.status == "human" and advanced.reply_seq is None):
+        # A person may be in the chat. A turn the bot answered (e.g. "talk to a human", which
+        # opened the live chat) keeps its answer when it is sent again (`reply_seq`); one that
+        # went to a person is stored once (`heard`).
+        seq = _to_live_chat(rt, conversation_id, text, key)
+        if seq is not None:
+            with read_session(rt.engine) as reading:
                 prompt = rt.dialogs.current(session=reading, conversation_id=conversation_id)
-                state = live_state(session=reading, conversation_id=conversation_id)
+                live = live_state(session=reading, conversation_id=conversation_id)
                 reading.commit()
-                return TurnResult(prompt=prompt, replied=False, live=state, seq=seq)
-        if answered is not None and answered.payload:
-            prompt = Prompt.from_json(dict(answered.payload))
-        else:
-            try:
-                with rt.session() as session:
-                    prompt = rt.dialogs.advance(
-                        session=session,
-                        conversation_id=conversation_id,
-                        text=text,
-                        turn_id=key,
-                        given_by=GivenBy.PROSPECT,
-                        expected_version=expected_version,
-                    )
-            except ConcurrentTurn as exc:
-                current = rt.dialogs.current(session=reading, conversation_id=conversation_id)
-                return TurnResult(prompt=current, conflict=str(exc))
-        seqs = turn_seqs(session=reading, conversation_id=conversation_id, turn_id=key)
-        state = live_state(session=reading, conversation_id=conversation_id)
-        restartable = prompt.done and can_restart(reading, prompt.conversation_id)
-        reading.commit()
+            return TurnResult(prompt=prompt, replied=False, live=live, seq=seq)
+        # No live chat is open (any more): the bot's turn, as if it came now.
+        advanced = _advance(rt, widget, token, key, text, expected_version)
+        if isinstance(advanced, TurnResult):
+            return advanced
+    prompt = advanced.prompt
+    state: LiveState | None = None
+    restartable = False
+    chatted = advanced.live_chat_id is not None or advanced.status == "human"
+    if chatted or prompt.done:
+        with read_session(rt.engine) as reading:
+            if chatted:
+                state = live_state(session=reading, conversation_id=conversation_id)
+            restartable = prompt.done and can_restart(reading, prompt.conversation_id)
+            reading.commit()
     return TurnResult(
         prompt=prompt,
         can_restart=restartable,
         live=state,
-        seq=seqs.get("in"),
-        reply_seq=seqs.get("out"),
+        seq=advanced.said_seq,
+        reply_seq=advanced.reply_seq,
     )
+
+
+def _advance(
+    rt: Runtime,
+    widget: Widget,
+    token: str,
+    turn_id: str,
+    text: str,
+    expected_version: int | None,
+) -> Advanced | TurnResult:
+    """Find the visitor's conversation and give the text to the bot, in one transaction that
+    holds the conversation from its first statement; a TurnResult when another reply won."""
+    with rt.session() as session:
+        try:
+            held = hold_visitor_chat(session=session, widget=widget, token=token)
+        except BaseException:
+            session.rollback()
+            raise
+        if held is None:
+            session.rollback()
+            raise PermissionDenied(UNKNOWN_VISITOR)
+        conversation_id = held[0].id
+        assert conversation_id is not None
+        try:
+            return rt.dialogs.advance_turn(
+                session=session,
+                conversation_id=conversation_id,
+                text=text,
+                turn_id=turn_id,
+                given_by=GivenBy.PROSPECT,
+                expected_version=expected_version,
+                held=held,
+            )
+        except ConcurrentTurn as exc:
+            with read_session(rt.engine) as reading:
+                current = rt.dialogs.current(session=reading, conversation_id=conversation_id)
+            return TurnResult(prompt=current, conflict=str(exc))
 
 
 def _to_live_chat(rt: Runtime, conversation_id: int, text: str, turn_id: str) -> int | None:
