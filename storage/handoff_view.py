@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from qualification.errors import NotFound
 from storage.answers import current_answers
-from storage.models import HandoffRequest, Lead, ScoreEntry, User
-
-TOP_REASONS = 3
-
-
-# A ledger note may end with its own points, e.g. "VP of Sales (+15)"; the view adds the sum.
-_TRAILING_POINTS = re.compile(r"\s*\([+\-−]?\d+\)\s*$")
+from storage.models import HandoffRequest, Lead, User
+from storage.score_reasons import top_reasons
 
 
 @dataclass(frozen=True)
@@ -58,14 +52,6 @@ def handoff_view(*, session: Session, request_id: int) -> HandoffView:
     requester = (
         session.get(User, request.requested_by_user_id) if request.requested_by_user_id else None
     )
-    entries = session.exec(
-        select(ScoreEntry).where(ScoreEntry.lead_id == lead.id).order_by(col(ScoreEntry.id))
-    ).all()
-    by_rule: dict[str, tuple[int, str]] = {}
-    for entry in entries:
-        points, note = by_rule.get(entry.rule_id, (0, ""))
-        by_rule[entry.rule_id] = (points + entry.points, entry.note or note or entry.rule_id)
-    top = sorted(((p, n) for p, n in by_rule.values() if p > 0), key=lambda pn: pn[0], reverse=True)
     decider = session.get(User, request.decided_by_user_id) if request.decided_by_user_id else None
     answers = current_answers(session=session, lead_id=lead.id or 0)
     return HandoffView(
@@ -84,9 +70,7 @@ def handoff_view(*, session: Session, request_id: int) -> HandoffView:
             )
             for d, a in answers.items()
         ),
-        top_reasons=tuple(
-            f"{_TRAILING_POINTS.sub('', note)} (+{points})" for points, note in top[:TOP_REASONS]
-        ),
+        top_reasons=top_reasons(session=session, lead_id=lead.id or 0),
         requested_by=(requester.name or requester.email) if requester else request.requested_by,
         requester_slack_id=requester.slack_user_id if requester else None,
         status=request.status.value,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,13 +10,11 @@ from sqlmodel import Session, col, select
 from qualification.stages import Stage
 from storage.hot_leads import HOT
 from storage.leads import get_lead
-from storage.models import OutboxItem, ScoreEntry, SlackPost, User
+from storage.models import OutboxItem, SlackPost, User
+from storage.score_reasons import top_reasons
 from storage.slack_posts import posts_for, record_post
 
 SUBJECT = "hot_lead"  # SlackPost.subject; subject_id is the lead id
-TOP_REASONS = 3
-# A ledger note may end with its own points, e.g. "VP of Sales (+15)"; the view adds the sum.
-_TRAILING_POINTS = re.compile(r"\s*\([+\-−]?\d+\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -37,20 +34,6 @@ class HotLeadView:
     @property
     def claimable(self) -> bool:
         return self.owner_name is None and self.stage != Stage.DISQUALIFIED.value
-
-
-def _top_reasons(session: Session, lead_id: int) -> tuple[str, ...]:
-    entries = session.exec(
-        select(ScoreEntry).where(ScoreEntry.lead_id == lead_id).order_by(col(ScoreEntry.id))
-    ).all()
-    by_rule: dict[str, tuple[int, str]] = {}
-    for entry in entries:
-        points, note = by_rule.get(entry.rule_id, (0, ""))
-        by_rule[entry.rule_id] = (points + entry.points, entry.note or note or entry.rule_id)
-    positive = sorted((pn for pn in by_rule.values() if pn[0] > 0), key=lambda pn: -pn[0])
-    return tuple(
-        f"{_TRAILING_POINTS.sub('', note)} (+{points})" for points, note in positive[:TOP_REASONS]
-    )
 
 
 def hot_causes(*, session: Session, lead_id: int) -> tuple[str, ...]:
@@ -79,7 +62,7 @@ def hot_lead_view(*, session: Session, lead_id: int) -> HotLeadView:
         company=lead.company_name,
         stage=lead.stage.value,
         score=lead.score,
-        top_reasons=_top_reasons(session, lead_id),
+        top_reasons=top_reasons(session=session, lead_id=lead_id),
         causes=hot_causes(session=session, lead_id=lead_id),
         owner_name=(owner.name or owner.email) if owner else None,
         owner_slack_id=owner.slack_user_id if owner else None,

@@ -7,15 +7,18 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
 from bot.runtime import Runtime
 from bot.slack.app import build_slack_app
+from bot.slack.lanes import Lanes
 
 
 def mount_slack(app: FastAPI, runtime: Runtime) -> None:
     """Mount the Slack endpoints when Slack is configured; otherwise Baton runs without it."""
     if not runtime.settings.slack_enabled:
         return
-    handler = AsyncSlackRequestHandler(build_slack_app(runtime.settings, runtime))
+    lanes = Lanes(runtime)
+    handler = AsyncSlackRequestHandler(build_slack_app(runtime.settings, runtime, lanes=lanes))
 
     @app.post("/slack/events", tags=["slack"], include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         """Every Slack request: slash commands, interactivity, shortcuts and events."""
-        return await handler.handle(request)
+        with lanes.acking():
+            return await handler.handle(request)

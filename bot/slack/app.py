@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.slack.lanes import Lanes
 from bot.slack.listeners import (
     access,
     actions,
@@ -27,7 +28,6 @@ from bot.slack.listeners import (
     shortcuts,
     views,
 )
-from bot.slack.runner import in_transaction
 from storage.slack_events import claim_slack_event
 
 logger = logging.getLogger("baton.slack")
@@ -50,18 +50,25 @@ def web_client(settings: Settings) -> AsyncWebClient:
     )
 
 
-def build_slack_app(settings: Settings, runtime: Runtime) -> AsyncApp:
-    """The bolt app for `settings` (which must have a bot token and signing secret).
+def build_slack_app(
+    settings: Settings, runtime: Runtime, *, lanes: Lanes | None = None
+) -> AsyncApp:
+    """The bolt app for `settings` (which must have a bot token and signing secret), doing its
+    work on `lanes` (new ones unless given).
 
-    `process_before_response=False`: bolt answers Slack as soon as a listener calls `ack()` and
-    lets the listener finish afterwards, so slow work never pushes the answer past 3 seconds.
+    Every listener acks, queues what is left for after the ack (bot.slack.lanes) and returns,
+    and bolt answers Slack when it returns (`process_before_response=True`). With False, bolt
+    would run each listener as a task of its own and poll every 10 ms for its ack, and the
+    work after the ack would share the event loop and the default thread pool, unbounded,
+    with the requests still waiting for theirs.
     """
     app = AsyncApp(
         signing_secret=settings.slack_signing_secret,
         client=web_client(settings),
-        process_before_response=False,
+        process_before_response=True,
         logger=logger,
     )
+    lanes = lanes or Lanes(runtime)
 
     @app.middleware
     async def once_per_event(
@@ -72,9 +79,8 @@ def build_slack_app(settings: Settings, runtime: Runtime) -> AsyncApp:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         kind = str((body.get("event") or {}).get("type", "event"))
         if isinstance(event_id, str) and kind not in CLAIMED_WITH_THE_CHANGE:
-            fresh = await in_transaction(
-                runtime,
-                lambda session: claim_slack_event(session=session, event_id=event_id, kind=kind),
+            fresh = await lanes.before_ack(
+                lambda session: claim_slack_event(session=session, event_id=event_id, kind=kind)
             )
             if not fresh:
                 return BoltResponse(status=200, body="")
@@ -83,20 +89,22 @@ def build_slack_app(settings: Settings, runtime: Runtime) -> AsyncApp:
 
     @app.error
     async def on_error(error: Exception) -> None:
-        """Refusals are explained by the listeners (bot.slack.refusals); this is for bugs and
-        Slack API failures that survived the retries: logged, never re-raised."""
+        """Failures before the ack (bolt then answers 500, and Slack retries an event); the work
+        after the ack has its own handling (bot.slack.lanes). Logged, never re-raised."""
         logger.error("Slack listener failed: %s", type(error).__name__, exc_info=error)
 
+    # Bolt tries the listeners in this order, building every one's arguments to see whether it
+    # matches (some 30 µs each): the most frequent requests first, modals last.
     for module in (
         commands,
-        views,
-        actions,
-        shortcuts,
-        events,
         messages,
+        actions,
         claims,
-        access,
         live_chats,
+        access,
+        events,
+        views,
+        shortcuts,
     ):
-        module.register(app, runtime)
+        module.register(app, runtime, lanes)
     return app

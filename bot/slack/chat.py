@@ -153,7 +153,8 @@ def plan(*, session: Session, message: Incoming) -> Plan:
             return Plan(Route.TAKEN if message.direct else Route.IGNORE)
         if message.thread_ts is None:  # the thread's first message, delivered again
             return Plan(Route.IGNORE)
-        slack_user(session, message.user)  # an SDR no longer active is told so
+        if not user.active:  # an SDR no longer active is told so (slack_user raises)
+            slack_user(session, message.user)
         if not _claim(session, message):
             return Plan(Route.IGNORE)
         if start_query(message.text) is not None:

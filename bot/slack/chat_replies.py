@@ -29,7 +29,7 @@ from qualification.errors import NotFound
 from storage.answers import current_answers
 from storage.leads import get_lead
 from storage.models import OutboxItem
-from storage.outbox_worker import mark_done
+from storage.outbox_worker import mark_done as outbox_done
 from storage.slack_posts import posts_for, record_post
 from storage.slack_threads import CHAT_REPLY, REPLY_POST, queue_reply, thread_of, thread_reply
 
@@ -126,25 +126,39 @@ def _pending(session: Session, item_id: int, payload: dict[str, Any]) -> _Pendin
 
 
 async def post_reply(
-    client: AsyncWebClient, runtime: Runtime, *, item_id: int, payload: dict[str, Any]
+    client: AsyncWebClient,
+    runtime: Runtime,
+    *,
+    item_id: int,
+    payload: dict[str, Any],
+    mark_done: bool = False,
 ) -> None:
-    """Post the reply queued as outbox item `item_id` in its thread, unless it was posted."""
-    pending = await in_transaction(runtime, lambda session: _pending(session, item_id, payload))
-    if pending is None:
-        return
-    response = await client.chat_postMessage(
-        channel=pending.channel,
-        thread_ts=pending.thread_ts,
-        text=pending.post.text,
-        blocks=pending.post.blocks,
+    """Post the reply queued as outbox item `item_id` in its thread, unless it was posted.
+    With `mark_done`, the item is marked done in the transaction that records the post."""
+
+    def finish(session: Session, posted: tuple[str, str] | None) -> None:
+        if posted is not None:
+            channel, ts = posted
+            record_post(
+                session=session, subject=REPLY_POST, subject_id=item_id, channel=channel, ts=ts
+            )
+        if mark_done:
+            outbox_done(session=session, item_id=item_id, now=datetime.now(UTC))
+
+    pending = await in_transaction(
+        runtime, lambda session: _pending(session, item_id, payload), read_only=True
     )
-    channel, ts = str(response.get("channel") or pending.channel), str(response["ts"])
-    await in_transaction(
-        runtime,
-        lambda session: record_post(
-            session=session, subject=REPLY_POST, subject_id=item_id, channel=channel, ts=ts
-        ),
-    )
+    posted: tuple[str, str] | None = None
+    if pending is not None:
+        response = await client.chat_postMessage(
+            channel=pending.channel,
+            thread_ts=pending.thread_ts,
+            text=pending.post.text,
+            blocks=pending.post.blocks,
+        )
+        posted = (str(response.get("channel") or pending.channel), str(response["ts"]))
+    if posted is not None or mark_done:
+        await in_transaction(runtime, lambda session: finish(session, posted))
 
 
 async def post_now(client: AsyncWebClient, runtime: Runtime, item: OutboxItem) -> None:
@@ -154,14 +168,11 @@ async def post_now(client: AsyncWebClient, runtime: Runtime, item: OutboxItem) -
     item_id = item.id
     try:
         async with asyncio.timeout(POST_NOW_SECONDS):
-            await post_reply(client, runtime, item_id=item_id, payload=dict(item.payload))
+            await post_reply(
+                client, runtime, item_id=item_id, payload=dict(item.payload), mark_done=True
+            )
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
         log.warning("reply %s not posted yet, left to the outbox: %r", item_id, error)
-        return
-    await in_transaction(
-        runtime,
-        lambda session: mark_done(session=session, item_id=item_id, now=datetime.now(UTC)),
-    )
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,12 @@ from qualification.errors import (
 
 
 class UnknownSlackUser(BatonError):
-    """A Slack account that is not linked to a Baton user."""
+    """A Slack account that is not linked to a Baton user (`linkable`: some active user has
+    no Slack account yet, so the account may be theirs: bot.slack.linking)."""
 
-    def __init__(self, slack_user_id: str) -> None:
+    def __init__(self, slack_user_id: str, *, linkable: bool = False) -> None:
         self.slack_user_id = slack_user_id
+        self.linkable = linkable
         super().__init__(f"Slack user {slack_user_id} is not a Baton user")
 
 

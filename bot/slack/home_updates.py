@@ -43,7 +43,9 @@ def home_of(session: Session, slack_user_id: str, now: datetime) -> View:
 async def publish_home(client: AsyncWebClient, runtime: Runtime, slack_user_id: str) -> None:
     """Build this person's Home in one transaction, then publish it."""
     now = datetime.now(UTC)
-    view = await in_transaction(runtime, lambda session: home_of(session, slack_user_id, now))
+    view = await in_transaction(
+        runtime, lambda session: home_of(session, slack_user_id, now), read_only=True
+    )
     await client.views_publish(user_id=slack_user_id, view=view)
 
 

@@ -1,16 +1,16 @@
-"""Linking Slack accounts to Baton users by email, before any listener looks the user up.
+"""Linking Slack accounts to Baton users by email, the first time Baton meets them.
 
 An administrator may add a user by email alone (`baton user add ann@acme.com`). The first time
-that person acts in Slack (or opens the Home tab), Baton asks Slack for their profile and, when
-the confirmed email matches an active user with no Slack account yet, links the two; the
-listener then finds them as usual. Slack is asked outside any database transaction.
+that person acts in Slack (or opens the Home tab), Baton does not know their Slack account: the
+work after the ack (bot.slack.lanes) then asks Slack for their profile and, when the confirmed
+email matches an active user with no Slack account yet, links the two and runs the work again.
+Only a miss costs this, never the ack. Slack is asked outside any database transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +24,9 @@ from bot.slack.runner import in_transaction
 from storage.users import get_user_by_slack_id, has_unlinked_users, link_slack_account
 
 log = logging.getLogger("baton.slack")
-# Linking runs before the listener acknowledges, so Slack's answer must not take long.
+# Linking runs before the work it makes possible, which may have a modal to open within the
+# 3 s that its trigger id lives: Slack's answer must not take long.
 PROFILE_TIMEOUT_SECONDS = 1.5
-_INTERACTIONS = {"block_actions", "view_submission", "shortcut", "message_action"}
-
-Middleware = Callable[..., Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -79,11 +77,18 @@ async def ensure_linked(client: AsyncWebClient, runtime: Runtime, slack_user_id:
             is_member(session, slack_user_id),
             has_unlinked_users(session=session),
         ),
+        read_only=True,
     )
     if member:
         return True
-    if not linkable:  # nobody to link to: spare the Slack call (it runs before the ack)
+    if not linkable:  # nobody to link to: spare the Slack call
         return False
+    return await link_by_email(client, runtime, slack_user_id)
+
+
+async def link_by_email(client: AsyncWebClient, runtime: Runtime, slack_user_id: str) -> bool:
+    """Ask Slack for the account's email and link the account to the active user with that
+    email and no Slack account yet; True when linked (now or by a racing request)."""
     profile = await profile_or_none(client, slack_user_id)
     if profile is None or profile.email is None:
         return False
@@ -97,39 +102,3 @@ async def ensure_linked(client: AsyncWebClient, runtime: Runtime, slack_user_id:
     if linked is not None:
         log.info("linked Slack account %s to Baton user %s", slack_user_id, linked.id)
     return linked is not None
-
-
-def acting_user(body: dict[str, Any]) -> str | None:
-    """Who acts in this request, for the kinds of request a person makes to Baton: buttons,
-    modals, shortcuts, slash commands, opening the Home tab, and direct messages."""
-    kind = body.get("type")
-    if kind in _INTERACTIONS:
-        return (body.get("user") or {}).get("id")
-    if body.get("command"):
-        return body.get("user_id")
-    event = body.get("event") or {}
-    if kind == "event_callback" and event.get("type") == "app_home_opened":
-        return event.get("user")
-    if (
-        kind == "event_callback"
-        and event.get("type") == "message"
-        and event.get("channel_type") == "im"
-        and not event.get("bot_id")
-        and not event.get("subtype")
-    ):
-        return event.get("user")
-    return None
-
-
-def link_by_email(runtime: Runtime) -> Middleware:
-    """A bolt middleware: link the acting person by email first, so every listener benefits."""
-
-    async def middleware(
-        body: dict[str, Any], client: AsyncWebClient, next: Callable[[], Awaitable[None]]
-    ) -> None:
-        slack_user_id = acting_user(body)
-        if isinstance(slack_user_id, str) and slack_user_id:
-            await ensure_linked(client, runtime, slack_user_id)
-        await next()
-
-    return middleware

@@ -17,9 +17,9 @@ from bot.slack.blocks import (
     nurture_modal,
     reject_modal,
 )
+from bot.slack.lanes import Lanes
 from bot.slack.mrkdwn import safe
 from bot.slack.notify import dm
-from bot.slack.refusals import refusals_explained
 from bot.slack.runner import in_transaction, slack_manager, slack_user
 from dialogs.sdr_call import ask_for_handoff
 from storage.handoff_view import HandoffView, handoff_view
@@ -52,11 +52,10 @@ def handoff_requested(
     )
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+def register(app: AsyncApp, runtime: Runtime, lanes: Lanes) -> None:
     approval_channel = runtime.settings.slack_approval_channel
 
     @app.action(REQUEST_HANDOFF)
-    @refusals_explained
     async def request(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -71,10 +70,13 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             session.flush()
             return handoff_view(session=session, request_id=req.id or 0), created
 
-        view, created = await in_transaction(runtime, work)
-        text = handoff_requested(view, created=created, approval_channel=approval_channel)
-        if text is not None:
-            await dm(client, slack_id, text)
+        async def ask() -> None:
+            view, created = await in_transaction(runtime, work)
+            text = handoff_requested(view, created=created, approval_channel=approval_channel)
+            if text is not None:
+                await dm(client, slack_id, text)
+
+        await lanes.after_ack(ask, body=body, client=client)
 
     @app.action(RETURN_TO_NURTURE)
     async def nurture(
@@ -82,12 +84,19 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     ) -> None:
         """Ask for the reason marketing will get (the modal's submission moves the lead)."""
         await ack()
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=nurture_modal(lead_id=int(action["value"]))
-        )
 
-    async def decide(body: dict[str, Any], action: dict[str, Any]) -> None:
+        async def ask_why() -> None:
+            view = nurture_modal(lead_id=int(action["value"]))
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+        await lanes.after_ack(ask_why, body=body, client=client)
+
+    @app.action(APPROVE)
+    async def approve(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         """Approve; the outbox then updates every card of the request and tells the SDR."""
+        await ack()
         slack_id = body["user"]["id"]
         request_id = int(action["value"])
         card = clicked_message(body)
@@ -108,26 +117,25 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                     session=session, subject=HANDOFF, subject_id=request_id, channel=channel, ts=ts
                 )
 
-        await in_transaction(runtime, work)
+        async def decide() -> None:
+            await in_transaction(runtime, work)
 
-    @app.action(APPROVE)
-    @refusals_explained
-    async def approve(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        del client  # refusals_explained uses it
-        await ack()
-        await decide(body, action)
+        await lanes.after_ack(decide, body=body, client=client)
 
     @app.action(REJECT_BUTTON)
-    @refusals_explained
     async def reject(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         """Managers only: ask for the comment; the modal's submission rejects."""
         await ack()
         slack_id = body["user"]["id"]
-        await in_transaction(runtime, lambda session: slack_manager(session, slack_id))
-        channel, ts = clicked_message(body) or ("", "")
-        view = reject_modal(request_id=int(action["value"]), channel=channel, ts=ts)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+        async def ask_why() -> None:
+            await in_transaction(
+                runtime, lambda session: slack_manager(session, slack_id), read_only=True
+            )
+            channel, ts = clicked_message(body) or ("", "")
+            view = reject_modal(request_id=int(action["value"]), channel=channel, ts=ts)
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+        await lanes.after_ack(ask_why, body=body, client=client)

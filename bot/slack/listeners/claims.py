@@ -14,17 +14,16 @@ from sqlmodel import Session
 
 from bot.runtime import Runtime
 from bot.slack.hot_lead_blocks import CLAIM, claimed_message
-from bot.slack.refusals import refusals_explained
+from bot.slack.lanes import Lanes
 from bot.slack.runner import in_transaction, slack_user
 from storage.hot_lead_view import HotLeadView, hot_lead_view
 from storage.hot_leads import claim_lead
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+def register(app: AsyncApp, runtime: Runtime, lanes: Lanes) -> None:
     settings = runtime.settings
 
     @app.action(CLAIM)
-    @refusals_explained
     async def claim(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -38,10 +37,13 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             session.flush()
             return hot_lead_view(session=session, lead_id=lead_id), result.claimed
 
-        view, claimed = await in_transaction(runtime, work)
-        text = claimed_message(view, claimed=claimed, dashboard_url=settings.public_url)
-        channel = (body.get("channel") or {}).get("id")
-        if channel:
-            await client.chat_postEphemeral(channel=channel, user=slack_id, text=text)
-        else:
-            await client.chat_postMessage(channel=slack_id, text=text)
+        async def take() -> None:
+            view, claimed = await in_transaction(runtime, work)
+            text = claimed_message(view, claimed=claimed, dashboard_url=settings.public_url)
+            channel = (body.get("channel") or {}).get("id")
+            if channel:
+                await client.chat_postEphemeral(channel=channel, user=slack_id, text=text)
+            else:
+                await client.chat_postMessage(channel=slack_id, text=text)
+
+        await lanes.after_ack(take, body=body, client=client)

@@ -9,23 +9,28 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.slack.forms import qualify_form
-from bot.slack.refusals import refusals_explained
+from bot.slack.lanes import Lanes
 from bot.slack.runner import in_transaction
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+def register(app: AsyncApp, runtime: Runtime, lanes: Lanes) -> None:
     @app.command("/qualify")
-    @refusals_explained
     async def qualify(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """`/qualify [email|name]`: the trigger id expires in 3 s, so the modal opens at once."""
+        """`/qualify [email|name]`: the trigger id expires in 3 s, so the modal opens right
+        after the ack."""
         await ack()
-        view = await in_transaction(
-            runtime,
-            lambda session: qualify_form(
-                session=session,
-                runtime=runtime,
-                slack_user_id=body["user_id"],
-                query=body.get("text") or "",
-            ),
-        )
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+        async def open_form() -> None:
+            view = await in_transaction(
+                runtime,
+                lambda session: qualify_form(
+                    session=session,
+                    runtime=runtime,
+                    slack_user_id=body["user_id"],
+                    query=body.get("text") or "",
+                ),
+                read_only=True,
+            )
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+        await lanes.after_ack(open_form, body=body, client=client)

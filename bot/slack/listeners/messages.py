@@ -5,18 +5,20 @@ SDR's replies in a live chat's thread (bot.slack.live_replies), which go to the 
 the questions they ask (kept here, with the conversation they answer).
 
 A message is taken before Slack gets its 200 (the `take` listener middleware): its event id is
-claimed and the turn (or the live chat message) applied in one short transaction, so a 200
-means the answer is stored, and a failure answers 500 so that Slack retries. The event id
-claim commits only with the turn: a turn refused or rolled back leaves the event unclaimed.
-One message delivered as two events (a mention) is applied once by the claim of its key in
-`bot.slack.chat.plan`, a repeated turn by its turn id. The bot's reply is queued in the
-outbox in the turn's transaction and posted right after the 200 (bot.slack.chat_replies).
+claimed and the turn (or the live chat message) applied in one short transaction on the ack
+lane (bot.slack.lanes), so a 200 means the answer is stored, and a failure answers 500 so that
+Slack retries. The event id claim commits only with the turn: a turn refused or rolled back
+leaves the event unclaimed. One message delivered as two events (a mention) is applied once by
+the claim of its key in `bot.slack.chat.plan`, a repeated turn by its turn id. The bot's reply
+is queued in the outbox in the turn's transaction and posted after the 200, by the after-ack
+lane (bot.slack.chat_replies). A stranger whose email an administrator added is not an answer
+yet: their message is applied after the 200, once Slack has told Baton who they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +30,9 @@ from bot.runtime import Runtime
 from bot.slack import chat, chat_replies, live_replies
 from bot.slack.chat import Incoming, Plan, Route, Taken
 from bot.slack.chat_blocks import CHOICE_ACTION, answered, read_choice
+from bot.slack.errors import UnknownSlackUser
+from bot.slack.lanes import Lanes
+from bot.slack.linking import ensure_linked
 from bot.slack.runner import in_transaction
 from qualification.errors import BatonError
 from storage.slack_events import claim_slack_event
@@ -38,13 +43,22 @@ TOOK = "baton_took"
 
 @dataclass(frozen=True)
 class Took:
-    """A message taken before the ack, and what is left to do about it after."""
+    """A message taken before the ack, and what is left to do about it after (`stranger`: its
+    author may be linked by email, and the message is applied once they are)."""
 
     message: Incoming
+    event_id: str
+    mention: bool
     taken: Taken
+    stranger: bool = False
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+class _Linkable(Exception):
+    """Raised in a message's transaction to roll it back: its author is unknown, but may be
+    linked by email (which asks Slack, so it is left for after the ack)."""
+
+
+def register(app: AsyncApp, runtime: Runtime, lanes: Lanes) -> None:
     def act(session: Session, todo: Plan, message: Incoming) -> Taken:
         if todo.route is Route.START:
             return chat.start(
@@ -84,17 +98,23 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return Taken(note=live_replies.not_sent(error), private=True)
         return Taken()
 
-    def apply(session: Session, message: Incoming, event_id: str, mention: bool) -> Taken:
-        """Claim the event and apply the message, in one transaction (the engine commits)."""
-        if not claim_slack_event(session=session, event_id=event_id, kind="message"):
+    def apply(session: Session, took: Took, *, link_first: bool = True) -> Taken:
+        """Claim the event and apply the message, in one transaction (the engine commits).
+        Raises _Linkable for a stranger while `link_first` and someone could be linked."""
+        message = took.message
+        if not claim_slack_event(session=session, event_id=took.event_id, kind="message"):
             return Taken()  # Slack's retry of a delivery already applied
         try:
             live_chat_id = live_replies.live_chat_at(session=session, message=message)
             if live_chat_id is not None:
-                if mention:  # a mention also arrives as a `message` event, which sends it
+                if took.mention:  # a mention also arrives as a `message` event, which sends it
                     return Taken()
                 return live_reply(session, live_chat_id, message)
             return act(session, chat.plan(session=session, message=message), message)
+        except UnknownSlackUser as error:
+            if link_first and error.linkable:
+                raise _Linkable from error
+            return Taken(note=chat.refusal(error))
         except BatonError as error:
             return Taken(note=chat.refusal(error))
 
@@ -108,18 +128,25 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         message = chat.incoming(event, bot_user_id=context.bot_user_id, mention=mention)
         if message is not None and message.may_concern_us:
             event_id = str(body.get("event_id") or f"message:{message.key}")
-            taken = await in_transaction(
-                runtime, lambda session: apply(session, message, event_id, mention)
-            )
-            context[TOOK] = Took(message=message, taken=taken)
+            took = Took(message=message, event_id=event_id, mention=mention, taken=Taken())
+            try:
+                taken = await lanes.before_ack(lambda session: apply(session, took))
+            except _Linkable:
+                context[TOOK] = replace(took, stranger=True)
+            else:
+                context[TOOK] = replace(took, taken=taken)
         await next()
 
-    async def follow_up(context: AsyncBoltContext, client: AsyncWebClient) -> None:
-        """After the ack: post the queued reply, or the note."""
-        took = context.get(TOOK)
-        if not isinstance(took, Took):
-            return
+    async def follow_up(took: Took, client: AsyncWebClient) -> None:
+        """After the ack: post the queued reply, or the note (a stranger is linked first)."""
         message, taken = took.message, took.taken
+        if took.stranger:
+            if await ensure_linked(client, runtime, message.user):
+                taken = await in_transaction(
+                    runtime, lambda session: apply(session, took, link_first=False)
+                )
+            else:
+                taken = Taken(note=chat.refusal(UnknownSlackUser(message.user)))
         if taken.reply is not None:
             await chat_replies.post_now(client, runtime, taken.reply)
         elif taken.note is not None and taken.private:
@@ -138,13 +165,25 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 blocks=taken.note.blocks,
             )
 
+    async def after_taking(context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        took = context.get(TOOK)
+        if not isinstance(took, Took):
+            return
+
+        async def reply() -> None:
+            await follow_up(took, client)
+
+        # An event's body names no user: a failure after the ack is told to the author here.
+        author = {"user": {"id": took.message.user}, "channel": {"id": took.message.channel}}
+        await lanes.after_ack(reply, body=author, client=client)
+
     @app.event("message", middleware=[take])
     async def on_message(context: AsyncBoltContext, client: AsyncWebClient) -> None:
-        await follow_up(context, client)
+        await after_taking(context, client)
 
     @app.event("app_mention", middleware=[take])
     async def on_mention(context: AsyncBoltContext, client: AsyncWebClient) -> None:
-        await follow_up(context, client)
+        await after_taking(context, client)
 
     @app.action(CHOICE_ACTION)
     async def on_choice(
@@ -177,29 +216,36 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return thread, taken
 
         try:
-            thread, taken = await in_transaction(runtime, work)
+            thread, taken = await lanes.before_ack(work)
         except BatonError as error:
             await ack()
-            await client.chat_postEphemeral(
-                channel=channel, user=slack_id, text=chat.refusal(error).text
-            )
+            note = chat.refusal(error)
+
+            async def refuse() -> None:
+                await client.chat_postEphemeral(channel=channel, user=slack_id, text=note.text)
+
+            await lanes.after_ack(refuse, body=body, client=client)
             return
         await ack()
-        if taken.reply is not None:
-            message = body.get("message") or {}
-            if message.get("ts") and message.get("blocks"):
-                label = str((action.get("text") or {}).get("text") or click.answer)
-                await client.chat_update(
-                    channel=channel,
-                    ts=str(message["ts"]),
-                    text=str(message.get("text") or label),
-                    blocks=answered(message["blocks"], label),
+
+        async def show_answer() -> None:
+            if taken.reply is not None:
+                message = body.get("message") or {}
+                if message.get("ts") and message.get("blocks"):
+                    label = str((action.get("text") or {}).get("text") or click.answer)
+                    await client.chat_update(
+                        channel=channel,
+                        ts=str(message["ts"]),
+                        text=str(message.get("text") or label),
+                        blocks=answered(message["blocks"], label),
+                    )
+                await chat_replies.post_now(client, runtime, taken.reply)
+            elif taken.note is not None:
+                await client.chat_postMessage(
+                    channel=thread[0],
+                    thread_ts=thread[1],
+                    text=taken.note.text,
+                    blocks=taken.note.blocks,
                 )
-            await chat_replies.post_now(client, runtime, taken.reply)
-        elif taken.note is not None:
-            await client.chat_postMessage(
-                channel=thread[0],
-                thread_ts=thread[1],
-                text=taken.note.text,
-                blocks=taken.note.blocks,
-            )
+
+        await lanes.after_ack(show_answer, body=body, client=client)

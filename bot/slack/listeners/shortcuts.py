@@ -12,12 +12,12 @@ from sqlmodel import Session
 from bot.runtime import Runtime
 from bot.slack.blocks import modal, text_input
 from bot.slack.inputs import input_value
+from bot.slack.lanes import Lanes
 from bot.slack.mrkdwn import safe
 from bot.slack.notify import dm
-from bot.slack.refusals import refusals_explained
 from bot.slack.runner import in_transaction, slack_user
 from dialogs.sdr_call import ParsedCall, log_call
-from qualification.errors import NotFound
+from qualification.errors import BatonError, NotFound
 from storage.lead_lookup import find_lead
 
 SHORTCUT = "log_call_notes"
@@ -32,18 +32,30 @@ def notes_modal(text: str) -> dict[str, Any]:
     return modal(SUBMIT, "Call notes", blocks, submit="Attach", metadata={})
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+def register(app: AsyncApp, runtime: Runtime, lanes: Lanes) -> None:
     @app.shortcut(SHORTCUT)
-    async def open_notes(ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
+    async def open_notes(
+        ack: AsyncAck, body: dict[str, Any], shortcut: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Only for Baton users (a stranger is linked by email first, or refused before typing
+        notes for nothing)."""
         await ack()
+        slack_id = body["user"]["id"]
         text = str(shortcut.get("message", {}).get("text") or "")
-        await client.views_open(trigger_id=shortcut["trigger_id"], view=notes_modal(text))
+
+        async def ask() -> None:
+            await in_transaction(
+                runtime, lambda session: slack_user(session, slack_id), read_only=True
+            )
+            await client.views_open(trigger_id=shortcut["trigger_id"], view=notes_modal(text))
+
+        await lanes.after_ack(ask, body=body, client=client)
 
     @app.view(SUBMIT)
-    @refusals_explained
     async def attach(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        """Attach before the ack: a lead the text does not name is an error shown inline."""
         slack_id = body["user"]["id"]
         query = input_value(view, "lead")
         notes = input_value(view, "notes")
@@ -67,9 +79,17 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return lead.name or lead.email or f"lead {lead.id}"
 
         try:
-            name = await in_transaction(runtime, work)
+            name = await lanes.before_ack(work)
         except NotFound as error:
             await ack(response_action="errors", errors={"lead": str(error)})
             return
+        except BatonError as error:
+            await ack()
+            await lanes.explain(error, body=body, client=client)
+            return
         await ack()
-        await dm(client, slack_id, f"Notes attached to {safe(name, 200)}.")
+
+        async def confirm() -> None:
+            await dm(client, slack_id, f"Notes attached to {safe(name, 200)}.")
+
+        await lanes.after_ack(confirm, body=body, client=client)

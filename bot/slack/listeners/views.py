@@ -22,13 +22,13 @@ from bot.slack.blocks import (
 from bot.slack.forms import View, create_lead_form
 from bot.slack.home_updates import refresh_quietly
 from bot.slack.inputs import input_value, metadata, step_inputs
+from bot.slack.lanes import Lanes
 from bot.slack.mrkdwn import safe
 from bot.slack.notify import dm
-from bot.slack.refusals import refusals_explained
 from bot.slack.runner import in_transaction, slack_user
 from dialogs.prompt import Outcome
 from dialogs.sdr_call import log_call, parse_call, return_to_nurture
-from qualification.errors import AlreadyExists
+from qualification.errors import AlreadyExists, BatonError
 from qualification.parsers.basic import parse_email
 from qualification.parsers.result import ParseStatus
 from storage.handoffs import decide_handoff
@@ -36,9 +36,8 @@ from storage.leads import get_lead
 from storage.slack_posts import HANDOFF, record_post
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+def register(app: AsyncApp, runtime: Runtime, lanes: Lanes) -> None:
     @app.view(QUALIFY)
-    @refusals_explained
     async def log(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -72,19 +71,22 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             lead = get_lead(session=session, lead_id=lead_id)
             return lead.name or lead.email or f"lead {lead_id}", outcome
 
-        name, outcome = await in_transaction(runtime, work)
-        blocks = recommendation_blocks(lead_id=lead_id, lead_name=name, outcome=outcome)
-        await dm(client, slack_id, f"Call logged: recommendation {outcome.action.value}", blocks)
-        # The answers change the lead's next step on the Homes that show it.
-        await refresh_quietly(client, runtime, lead_id=lead_id, approvals=False)
+        async def store() -> None:
+            name, outcome = await in_transaction(runtime, work)
+            blocks = recommendation_blocks(lead_id=lead_id, lead_name=name, outcome=outcome)
+            text = f"Call logged: recommendation {outcome.action.value}"
+            await dm(client, slack_id, text, blocks)
+            # The answers change the lead's next step on the Homes that show it.
+            await refresh_quietly(client, runtime, lead_id=lead_id, approvals=False)
+
+        await lanes.after_ack(store, body=body, client=client)
 
     @app.view(CREATE_LEAD)
-    @refusals_explained
     async def create(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        """Add the lead, then replace this modal by its call form."""
-        del client  # refusals_explained uses it
+        """Add the lead, then replace this modal by its call form: the new form is the answer
+        to the submission, so this one work is done before the ack."""
         email = parse_email(input_value(view, "email"))
         if email.status is not ParseStatus.OK or not isinstance(email.value, str):
             await ack(response_action="errors", errors={"email": email.summary})
@@ -102,19 +104,21 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             )
 
         try:
-            form = await in_transaction(runtime, work)
+            form = await lanes.before_ack(work)
         except AlreadyExists as error:
             await ack(response_action="errors", errors={"email": str(error)})
+            return
+        except BatonError as error:
+            await ack()
+            await lanes.explain(error, body=body, client=client)
             return
         await ack(response_action="update", view=form)
 
     @app.view(REJECT)
-    @refusals_explained
     async def reject(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         """Reject with the comment; the outbox then updates the cards and tells the SDR."""
-        del client  # refusals_explained uses it
         await ack()
         data = metadata(view)
         request_id = int(data["request_id"])
@@ -135,10 +139,12 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                     session=session, subject=HANDOFF, subject_id=request_id, channel=channel, ts=ts
                 )
 
-        await in_transaction(runtime, work)
+        async def decide() -> None:
+            await in_transaction(runtime, work)
+
+        await lanes.after_ack(decide, body=body, client=client)
 
     @app.view(NURTURE)
-    @refusals_explained
     async def nurture(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -156,5 +162,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             )
             return lead.name or lead.email or f"lead {lead_id}"
 
-        name = await in_transaction(runtime, work)
-        await dm(client, slack_id, f"{safe(name, 200)} is back with marketing (nurture).")
+        async def move() -> None:
+            name = await in_transaction(runtime, work)
+            await dm(client, slack_id, f"{safe(name, 200)} is back with marketing (nurture).")
+
+        await lanes.after_ack(move, body=body, client=client)

@@ -17,6 +17,7 @@ from bot.app import create_app
 from bot.outbox import build_dispatcher, run_once
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.slack.lanes import TASK_NAME
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.signing import SECRET
 
@@ -72,14 +73,10 @@ def slack_settings(database_url: str, fake_slack: FakeSlack, **overrides: Any) -
 
 
 async def listeners_done(timeout: float = 10.0) -> None:
-    """Wait for the listeners bolt runs as tasks after their ack to finish."""
+    """Wait for the work the listeners left for after their ack to finish (bot.slack.lanes)."""
 
     def busy() -> bool:
-        return any(
-            "run_ack_function_asynchronously" in getattr(task.get_coro(), "__qualname__", "")
-            for task in asyncio.all_tasks()
-            if not task.done()
-        )
+        return any(task.get_name() == TASK_NAME for task in asyncio.all_tasks() if not task.done())
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

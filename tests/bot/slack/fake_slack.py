@@ -6,10 +6,14 @@ import asyncio
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+# A held call is answered after this long even if nobody lets it go (so a test fails, not hangs).
+HOLD_LIMIT_SECONDS = 30.0
 
 
 @dataclass
@@ -20,6 +24,8 @@ class Call:
     status: int = 200  # the HTTP status answered (a queued failure's, or 200)
     ok: bool = True  # whether the answer was `"ok": true`
     answer: dict[str, Any] = field(default_factory=dict)  # the body answered
+    answered: bool = False  # whether the answer has been sent (see FakeSlack.hold)
+    at: float = field(default_factory=time.perf_counter)  # when the call arrived
 
 
 @dataclass
@@ -37,6 +43,8 @@ class FakeSlack:
     # Socket Mode: the websocket URL apps.connections.open hands out (None: the app token is
     # refused, as Slack refuses a token without connections:write).
     socket_url: str | None = None
+    # Methods whose calls are held open, unanswered, until their gate is set (see `hold`).
+    held: dict[str, threading.Event] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -51,6 +59,13 @@ class FakeSlack:
         `after`, that many calls are answered normally first."""
         headers = {"Retry-After": str(retry_after)}
         self.failures.setdefault(method, []).append((after, status, headers))
+
+    def hold(self, method: str) -> threading.Event:
+        """Keep every call of `method` open, recorded but unanswered, until the returned gate
+        is set (as a slow Slack would); then each is answered as usual."""
+        gate = threading.Event()
+        self.held[method] = gate
+        return gate
 
     def add_user(self, user_id: str, *, email: str | None, name: str = "", **more: Any) -> None:
         """Let users.info describe `user_id` (no email: as without the users:read.email scope)."""
@@ -134,6 +149,9 @@ class FakeSlack:
                 call = Call(method, params, auth)
                 with fake._lock:
                     fake.calls.append(call)
+                gate = fake.held.get(method)
+                if gate is not None:
+                    gate.wait(HOLD_LIMIT_SECONDS)
                 status, headers, body = fake.answer(method, params)
                 call.status, call.ok, call.answer = status, bool(body.get("ok")), body
                 data = json.dumps(body).encode()
@@ -144,6 +162,7 @@ class FakeSlack:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
+                call.answered = True
 
             do_GET = do_POST  # users.info is a GET: its parameters are in the query string
 
@@ -154,6 +173,8 @@ class FakeSlack:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
+        for gate in self.held.values():
+            gate.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -8,9 +8,9 @@ from typing import Any
 from sqlmodel import select
 
 from qualification.stages import Role
-from storage.models import OutboxItem, User
+from storage.models import Conversation, OutboxItem, User
 from storage.users import get_user_by_email, get_user_by_slack_id
-from tests.bot.slack.conftest import APPROVAL_CHANNEL, SlackBaton
+from tests.bot.slack.conftest import APPROVAL_CHANNEL, SlackBaton, listeners_done
 from tests.bot.slack.signing import (
     FORM,
     JSON,
@@ -71,6 +71,41 @@ async def test_a_user_added_by_email_is_linked_on_first_use(
     (home,) = await baton.slack.wait_for("views.publish")
     assert home.params["view"]["blocks"][0]["text"]["text"] == "Your leads"
     assert len(baton.slack.of("users.info")) == 1
+
+
+async def test_a_first_dm_from_a_user_added_by_email_links_them_and_starts_the_chat(
+    baton: SlackBaton, database_url: str
+) -> None:
+    """Linking asks Slack, so it happens after the 200: the message is applied then, once."""
+    run_baton("user", "add", "ann@acme.com", "--role", "sdr", database_url=database_url)
+    with baton.runtime.session() as session:
+        make_lead(session, email="dana@prospect.io", name="Dana Scully")
+    baton.slack.add_user("UANN", email="ann@acme.com", name="Ann Example")
+    ts = "1700000500.000001"
+    event = {
+        "type": "message",
+        "channel": "DANN",
+        "channel_type": "im",
+        "user": "UANN",
+        "text": "qualify dana@prospect.io",
+        "ts": ts,
+        "client_msg_id": "first-dm",
+    }
+    body = event_body("EvFirstDm", event)
+    assert (await send(baton.client, body, JSON)).status_code == 200
+    (question,) = await baton.slack.wait_for("chat.postMessage")
+    assert question.params["channel"] == "DANN" and question.params["thread_ts"] == ts
+    assert "Dana Scully" in str(question.params["blocks"])
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert (await send(baton.client, body, JSON, headers=retry)).status_code == 200
+    await listeners_done()
+    assert len(baton.slack.of("chat.postMessage")) == 1  # the retry changed nothing
+    assert len(baton.slack.of("users.info")) == 1
+    with baton.runtime.session() as session:
+        ann = get_user_by_email(session=session, email="ann@acme.com")
+        assert ann is not None and ann.slack_user_id == "UANN"
+        (conversation,) = session.exec(select(Conversation)).all()
+        assert conversation.channel == "slack"
 
 
 async def test_a_stranger_is_refused_with_a_request_access_button(baton: SlackBaton) -> None:
