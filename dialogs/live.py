@@ -3,6 +3,9 @@
 Every change here is one transaction that first holds the conversation (FOR UPDATE on
 PostgreSQL, BEGIN IMMEDIATE on SQLite) and bumps its version, so messages from the widget,
 from Slack and from the bot get consecutive sequence numbers and never interleave badly.
+A change that also writes the lead holds the lead first: moving a lead to nurture or
+disqualified (storage.leads.move_stage) holds it and then ends its open live chats, and the
+same order on both sides keeps two such transactions from deadlocking.
 The conversation's messages are the transcript: prospect, sdr (with the user), system.
 While a live chat is open the conversation's status is `human` and the engine does not
 answer — that is in the data, whichever channel asks. Channels render; they decide nothing.
@@ -26,7 +29,9 @@ from qualification.errors import ConcurrentTurn, InvalidInput, PermissionDenied
 from qualification.stages import Role, Stage
 from storage import live_chats as rows
 from storage.hot_leads import claim_lead
-from storage.leads import get_lead
+from storage.leads import get_lead, lock_lead
+from storage.live_chats import ENDED_NOTICE
+from storage.live_chats import display_name as display_name  # channels name SDRs this way
 from storage.models import Conversation, FollowUp, LiveChat, Message, User
 
 SYSTEM = "system"
@@ -55,11 +60,6 @@ class LiveState:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.live_chat_id, "status": self.status, "agent": self.agent}
-
-
-def display_name(user: User) -> str:
-    """How an SDR is named to the prospect: their name, or the part of the email before @."""
-    return (user.name or user.email.split("@", 1)[0]).strip() or "Our team"
 
 
 def live_state(*, session: Session, conversation_id: int) -> LiveState | None:
@@ -239,9 +239,13 @@ def request_follow_up(
     if kind not in FOLLOWUP_KINDS:
         raise InvalidInput(f"a follow-up is one of {', '.join(FOLLOWUP_KINDS)}")
     try:
+        # The lead is held before the conversation (see the module's docstring).
+        known = store.load_conversation(session=session, conversation_id=conversation_id)
+        lead = lock_lead(session=session, lead=get_lead(session=session, lead_id=known.lead_id))
         conversation = _hold(session, conversation_id, now)
-        lead = get_lead(session=session, lead_id=conversation.lead_id)
-        session.refresh(lead)
+        if conversation.lead_id != lead.id:  # merged into another lead meanwhile
+            lead = get_lead(session=session, lead_id=conversation.lead_id)
+            lock_lead(session=session, lead=lead)
         if email:
             try:
                 address = validate_email(email, check_deliverability=False).normalized
@@ -305,6 +309,7 @@ def take_chat(*, session: Session, live_chat_id: int, user: User, now: datetime)
         if chat.status == rows.LIVE and chat.owner_user_id == user.id:
             session.rollback()
             return chat
+        lead = lock_lead(session=session, lead=get_lead(session=session, lead_id=chat.lead_id))
         _hold(session, chat.conversation_id, now)
         if not rows.take(session=session, live_chat_id=live_chat_id, user_id=user.id, now=now):
             chat = rows.get_live_chat(session=session, live_chat_id=live_chat_id)
@@ -314,8 +319,6 @@ def take_chat(*, session: Session, live_chat_id: int, user: User, now: datetime)
                     return chat
                 raise ChatAlreadyTaken(_owner_name(session, chat))
             raise ChatNotOpen("This chat has already ended.")
-        lead = get_lead(session=session, lead_id=chat.lead_id)
-        session.refresh(lead)
         if lead.owner_id is None and lead.stage is not Stage.DISQUALIFIED:
             claim_lead(session=session, lead_id=chat.lead_id, user=user)
         name = display_name(user)
@@ -486,7 +489,7 @@ def _close(
             _system(
                 session,
                 chat.conversation_id,
-                f"{name} has ended the chat. Thank you for talking with us!",
+                ENDED_NOTICE.format(name=name),
                 event="ended",
                 agent=name,
                 now=now,

@@ -11,6 +11,7 @@ from qualification.errors import AlreadyExists, NotFound
 from qualification.lifecycle import Actor, MoveContext, StageEvent, plan_stage_change
 from qualification.parsers.seniority import parse_seniority
 from qualification.stages import HandoffStatus, Stage
+from storage.live_chats import end_for_stage_move
 from storage.models import HandoffRequest, Lead, LeadCreate, StageChange, utcnow
 from storage.outbox import EVENT, enqueue
 from storage.savepoint import try_insert
@@ -109,6 +110,8 @@ def move_stage(
     context: MoveContext | None = None,
 ) -> StageChange:
     """Apply a lifecycle move with its audit row and outbox item, in the caller's transaction.
+    A move to nurture or disqualified also ends the lead's open live chats (the prospect is
+    told, the Slack card updated).
 
     Raises IllegalStageChange (and changes nothing) if the lifecycle does not allow it.
     """
@@ -149,6 +152,15 @@ def move_stage(
             "at": now.isoformat(),
         },
     )
+    if move.to_stage in (Stage.NURTURE, Stage.DISQUALIFIED):
+        # Out of sales' hands: a live chat with the prospect ends with the move.
+        end_for_stage_move(
+            session=session,
+            lead_id=_id(lead),
+            by=move.actor.label,
+            user_id=move.actor.user_id,
+            now=now,
+        )
     return change
 
 

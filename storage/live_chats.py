@@ -1,5 +1,9 @@
 """Live chat rows: open, take, end; the Slack relay's cursor and lease. No commits here.
 
+A lead that leaves sales' hands (back to nurture, or disqualified) ends its open live chats in
+the same transaction, as an SDR's End chat would (`end_for_stage_move`, called by the stage
+move itself so that every way of moving a lead does it).
+
 Topics queued for channels (each payload names the live chat):
 `live.requested` (post the request with Take it), `live.taken`, `live.ended` (also for missed
 and handed-back chats), `live.message` (relay the prospect's messages to the Slack thread),
@@ -14,7 +18,15 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from qualification.errors import NotFound
-from storage.models import Conversation, FollowUp, LiveChat, Message, OutboxItem, Visitor
+from storage.models import (
+    Conversation,
+    FollowUp,
+    LiveChat,
+    Message,
+    OutboxItem,
+    User,
+    Visitor,
+)
 from storage.outbox import EVENT, enqueue
 
 WAITING = "waiting"
@@ -28,6 +40,15 @@ TAKEN = "live.taken"
 CLOSED = "live.ended"
 RELAY = "live.message"
 FOLLOWUP = "followup.requested"
+
+# What the prospect reads when their chat is ended by someone (or something) on our side.
+ENDED_NOTICE = "{name} has ended the chat. Thank you for talking with us!"
+OUR_TEAM = "Our team"
+
+
+def display_name(user: User) -> str:
+    """How an SDR is named to the prospect: their name, or the part of the email before @."""
+    return (user.name or user.email.split("@", 1)[0]).strip() or OUR_TEAM
 
 
 def get_live_chat(*, session: Session, live_chat_id: int, lock: bool = False) -> LiveChat:
@@ -178,6 +199,64 @@ def close(
         dedupe_key=f"{CLOSED}:{live_chat_id}",
     )
     return True
+
+
+def end_for_stage_move(
+    *, session: Session, lead_id: int, by: str, user_id: int | None, now: datetime
+) -> list[int]:
+    """End the lead's open live chats because the lead was returned to nurture or
+    disqualified, as End chat does: each conversation is held and its version bumped, the
+    prospect told (a system message naming who ended it, or "Our team"), the conversation
+    finished, and `live.ended` queued so the Slack card and thread say so. `by` is who moved the
+    lead (a user's email, or the system actor's label). Returns the ids of the chats ended."""
+    chat_ids = session.exec(
+        select(LiveChat.id)
+        .where(LiveChat.lead_id == lead_id, col(LiveChat.status).in_(OPEN))
+        .order_by(col(LiveChat.id))
+    ).all()
+    if not chat_ids:
+        return []
+    user = session.get(User, user_id) if user_id is not None else None
+    name = display_name(user) if user is not None else OUR_TEAM
+    ended: list[int] = []
+    for live_chat_id in chat_ids:
+        assert live_chat_id is not None
+        chat = get_live_chat(session=session, live_chat_id=live_chat_id)
+        # Held before the chat is closed, as every live chat change holds it (see dialogs.live).
+        held = select(Conversation.id).where(col(Conversation.id) == chat.conversation_id)
+        if session.get_bind().dialect.name == "postgresql":
+            held = held.with_for_update()
+        session.exec(held).one()
+        if not close(
+            session=session, live_chat_id=live_chat_id, status=ENDED, reason="ended", by=by, now=now
+        ):
+            continue  # ended by someone else meanwhile: they told the prospect
+        session.add(
+            Message(
+                conversation_id=chat.conversation_id,
+                seq=last_seq(session=session, conversation_id=chat.conversation_id) + 1,
+                direction="out",
+                author="system",
+                text=ENDED_NOTICE.format(name=name),
+                turn_id=None,
+                payload={"live": {"event": "ended", "agent": name}, "offer": None},
+                created_at=now,
+            )
+        )
+        session.execute(
+            update(Conversation)
+            .where(col(Conversation.id) == chat.conversation_id)
+            .values(
+                version=col(Conversation.version) + 1,
+                status="completed",
+                completed_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        session.flush()
+        ended.append(live_chat_id)
+    return ended
 
 
 def due_unanswered(*, session: Session, now: datetime, limit: int = 100) -> list[int]:

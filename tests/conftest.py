@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,28 @@ from storage.db import create_db_engine, normalise_url, upgrade_database
 PG_ENV = "BATON_TEST_DATABASE_URL"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgres"]
+
+
+def dispose_when_idle(engine: Engine, timeout: float = 10.0) -> None:
+    """Dispose `engine` once no connection of it is checked out.
+
+    Work an app may still be doing when a test ends (a Slack listener after its ack, a stream's
+    read in a worker thread) holds a pooled connection. `Engine.dispose()` cannot close that
+    one: it is checked in later to the pool the engine just dropped and stays open until the
+    garbage collector finds it, in whichever test then runs (psycopg warns: "connection ...
+    was deleted while still open"). So wait for it; fail here, naming the cause, if it never
+    comes back."""
+    deadline = time.monotonic() + timeout
+    checked_out = getattr(engine.pool, "checkedout", lambda: 0)
+    while checked_out():
+        if time.monotonic() > deadline:
+            engine.dispose()
+            raise AssertionError(
+                f"{checked_out()} connection(s) of {engine.url.render_as_string()} still in use"
+                f" {timeout:g} s after the test: work it started is still running"
+            )
+        time.sleep(0.01)
+    engine.dispose()
 
 
 def _require_postgres() -> str:
@@ -141,7 +164,7 @@ def blank_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 def db_engine(database_url: str) -> Iterator[Engine]:
     engine = create_db_engine(database_url)
     yield engine
-    engine.dispose()
+    dispose_when_idle(engine)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, func, text
+from sqlalchemy import func, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 
@@ -26,14 +26,16 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from qualification.stages import Role
 from storage.apikeys import SCOPES, create_api_key
-from storage.db import create_db_engine, upgrade_database
+from storage.db import create_db_engine
 from storage.models import Message, SlackEvent
 from storage.widgets import create_widget
 from tests.bot.dashboard.conftest import PASSWORD, Dashboard
+from tests.bot.slack.conftest import listeners_done
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.signing import FORM, JSON, SECRET, command_body, event_body, send
-from tests.conftest import BACKENDS, PostgresServer
+from tests.conftest import BACKENDS, PostgresServer, dispose_when_idle
 from tests.factories import make_lead, make_user
+from tests.outages import postgres_database, sqlite_database
 
 LEAD_EMAIL = "dana.outage@acme-corp.io"
 VISITOR_EMAIL = "visitor.outage@acme-corp.io"
@@ -71,53 +73,6 @@ def _settings(database_url: str, slack: FakeSlack) -> Settings:
     )
 
 
-Switch = Callable[[Engine], None]
-
-
-def _sqlite_database(tmp_path: Path, template: Path) -> tuple[str, Switch, Switch]:
-    """A database file in a folder of its own; down = the folder is gone (an unmounted volume),
-    so no new connection can open the file."""
-    folder, away = tmp_path / "data", tmp_path / "data-away"
-    folder.mkdir()
-    shutil.copyfile(template, folder / "baton.db")
-
-    def take_down(engine: Engine) -> None:
-        engine.dispose()  # pooled connections hold the file open; new ones cannot open it
-        folder.rename(away)
-
-    def bring_back(_engine: Engine) -> None:
-        away.rename(folder)
-
-    return f"sqlite:///{folder / 'baton.db'}", take_down, bring_back
-
-
-def _postgres_database(server: PostgresServer) -> tuple[str, Switch, Switch]:
-    """A database of its own; down = it refuses connections and its sessions are ended, as when
-    the server restarts or a failover is under way."""
-    url = server.create()
-    engine = create_db_engine(url)
-    upgrade_database(engine)
-    engine.dispose()
-    name = str(engine.url.database)
-
-    def take_down(_engine: Engine) -> None:
-        with server.admin.connect() as conn:
-            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-
-    def bring_back(_engine: Engine) -> None:
-        with server.admin.connect() as conn:
-            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
-
-    return url, take_down, bring_back
-
-
 @asynccontextmanager
 async def _outage(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Outage]:
     slack = FakeSlack()
@@ -125,10 +80,10 @@ async def _outage(backend: str, request: pytest.FixtureRequest) -> AsyncIterator
     server: PostgresServer | None = None
     if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        url, down, up = _sqlite_database(request.getfixturevalue("tmp_path"), template)
+        url, down, up = sqlite_database(request.getfixturevalue("tmp_path"), template)
     else:
         server = request.getfixturevalue("postgres_server")
-        url, down, up = _postgres_database(server)
+        url, down, up = postgres_database(server)
     app = create_app(_settings(url, slack))
     engine = app.state.runtime.engine
     is_down = False
@@ -147,10 +102,11 @@ async def _outage(backend: str, request: pytest.FixtureRequest) -> AsyncIterator
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://baton.test") as client:
             yield Outage(app, client, slack, take_down, bring_back)
+            await listeners_done()  # Slack listeners go on after the test has its answer
     finally:
         if is_down:
             up(engine)
-        engine.dispose()
+        dispose_when_idle(engine)
         slack.stop()
         if server is not None:
             server.drop(url)
@@ -278,11 +234,13 @@ async def test_a_slack_event_is_refused_while_down_and_applied_when_slack_retrie
     refused = await send(outage.client, body, JSON)
     # Not a 200: Slack retries an event it got no 2xx for, so the event is not lost.
     assert refused.status_code == 500
-    # A slash command fails too, before its ack (linking the Slack user reads the database):
-    # Slack then tells the user the command failed, instead of silently dropping it.
+    # A slash command is acknowledged without the database (its work comes after the 200);
+    # that work fails, and the person is told so instead of the command silently doing nothing.
     caplog.set_level(logging.ERROR, logger="baton.slack")
     command = await send(outage.client, command_body("UBOSS", "someone@acme-corp.io"), FORM)
-    assert command.status_code == 500
+    assert command.status_code == 200
+    (told,) = await outage.slack.wait_for("chat.postEphemeral")
+    assert told.params["user"] == "UBOSS" and "could not reach its database" in told.params["text"]
     logged = _app_logs(caplog)
     assert "Slack listener failed: OperationalError" in logged
     assert "someone@acme-corp.io" not in logged

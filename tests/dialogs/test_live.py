@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from dialogs import live
 from dialogs.engine import DialogEngine
 from dialogs.live_desk import OFFER_FOLLOWUP, OFFER_LIVE
 from dialogs.prompt import Prompt
+from dialogs.sdr_call import ask_for_handoff, return_to_nurture
 from qualification.errors import InvalidInput, PermissionDenied
+from qualification.lifecycle import Actor, StageEvent
+from qualification.rules import default_rules
 from qualification.stages import GivenBy, Role, Stage
 from storage import live_chats as rows
+from storage.db import is_postgres
+from storage.handoffs import decide_handoff
+from storage.leads import lock_lead, move_stage
 from storage.models import (
     Conversation,
     FollowUp,
@@ -431,3 +440,187 @@ def test_the_turn_that_opened_the_chat_is_the_bots_to_repeat(session: Session) -
     )
     assert again is None
     assert count(session, Message, conversation_id=prompt.conversation_id, direction="in") == 1
+
+
+# --- a lead leaving sales' hands ends its live chat -------------------------------------------
+
+
+def test_returning_the_lead_to_nurture_ends_its_live_chat(session: Session) -> None:
+    engine = desk_engine()
+    sdr = make_user(session, role=Role.SDR, name="Alex Doe", email="alex.nurture@baton.example")
+    session.commit()
+    conversation_id, chat = ask_for_human(session, engine)
+    assert chat.id is not None
+    live.take_chat(session=session, live_chat_id=chat.id, user=sdr, now=NOW)
+    version = conversation(session, conversation_id).version
+
+    return_to_nurture(session=session, lead_id=chat.lead_id, user=sdr, reason="no budget")
+    session.commit()
+
+    ended = rows.get_live_chat(session=session, live_chat_id=chat.id)
+    assert (ended.status, ended.end_reason, ended.ended_by) == ("ended", "ended", sdr.email)
+    notice = messages(session, conversation_id)[-1]
+    assert notice.author == "system"
+    assert notice.text == "Alex Doe has ended the chat. Thank you for talking with us!"
+    assert notice.payload == {"live": {"event": "ended", "agent": "Alex Doe"}, "offer": None}
+    finished = conversation(session, conversation_id)
+    assert finished.status == "completed" and finished.version == version + 1
+    closed = session.exec(select(OutboxItem).where(OutboxItem.topic == "live.ended")).one()
+    assert closed.payload == {"live_chat_id": chat.id, "reason": "ended"}  # the Slack card
+    lead = session.get(Lead, chat.lead_id, populate_existing=True)
+    assert lead is not None and lead.stage is Stage.NURTURE
+    state = live.live_state(session=session, conversation_id=conversation_id)
+    assert state is not None and state.status == "ended"
+    # The prospect's next message is no longer for a person.
+    assert (
+        live.post_prospect_message(
+            session=session, conversation_id=conversation_id, text="hello?", turn_id="n1", now=NOW
+        )
+        is None
+    )
+
+
+def test_disqualifying_ends_a_waiting_chat_in_the_moves_own_transaction(session: Session) -> None:
+    engine = desk_engine()
+    conversation_id, chat = ask_for_human(session, engine)
+    assert chat.id is not None
+    said = len(messages(session, conversation_id))
+    lead = session.get(Lead, chat.lead_id)
+    assert lead is not None
+
+    def disqualify() -> None:
+        move_stage(
+            session=session,
+            lead=lead,
+            event=StageEvent.DISQUALIFY,
+            actor=Actor.system("review"),
+            reason="a competitor",
+        )
+
+    disqualify()
+    session.rollback()  # the caller gave up: the chat is as it was
+    assert rows.get_live_chat(session=session, live_chat_id=chat.id).status == rows.WAITING
+    assert len(messages(session, conversation_id)) == said
+    assert conversation(session, conversation_id).status == "human"
+    assert count(session, OutboxItem, topic="live.ended") == 0
+
+    disqualify()
+    session.commit()
+    ended = rows.get_live_chat(session=session, live_chat_id=chat.id)
+    assert (ended.status, ended.ended_by) == ("ended", "review")
+    notice = messages(session, conversation_id)[-1]
+    assert notice.text == "Our team has ended the chat. Thank you for talking with us!"
+    assert conversation(session, conversation_id).status == "completed"
+    assert count(session, OutboxItem, topic="live.ended") == 1
+    # Nobody can take it any more.
+    sdr = make_user(session, role=Role.SDR)
+    session.commit()
+    with pytest.raises(live.ChatNotOpen):
+        live.take_chat(session=session, live_chat_id=chat.id, user=sdr, now=NOW)
+
+
+def test_a_rejected_handoff_that_returns_the_lead_to_nurture_ends_the_chat(
+    session: Session,
+) -> None:
+    engine = desk_engine()
+    rules = replace(
+        default_rules(), rejected_handoff_goes_to=Stage.NURTURE, auto_approve_above=None
+    )
+    sdr = make_user(session, role=Role.SDR, name="Alex Doe")
+    boss = make_user(session, role=Role.MANAGER, name="Mona Manager")
+    session.commit()
+    conversation_id, chat = ask_for_human(session, engine)
+    assert chat.id is not None
+    live.take_chat(session=session, live_chat_id=chat.id, user=sdr, now=NOW)
+    request, _created = ask_for_handoff(
+        session=session, lead_id=chat.lead_id, user=sdr, rules=rules
+    )
+    session.commit()
+    assert request.id is not None
+
+    decide_handoff(
+        session=session,
+        request_id=request.id,
+        approve=False,
+        user=boss,
+        comment="not now",
+        rules=rules,
+    )
+    session.commit()
+    ended = rows.get_live_chat(session=session, live_chat_id=chat.id)
+    assert (ended.status, ended.ended_by) == ("ended", boss.email)
+    assert messages(session, conversation_id)[-1].text.startswith("Mona Manager has ended")
+    assert conversation(session, conversation_id).status == "completed"
+
+
+def test_a_move_that_leaves_the_lead_with_sales_keeps_the_chat_open(session: Session) -> None:
+    engine = desk_engine()
+    sdr = make_user(session, role=Role.SDR)
+    session.commit()
+    _conversation_id, chat = ask_for_human(session, engine)
+    assert chat.id is not None
+    live.take_chat(session=session, live_chat_id=chat.id, user=sdr, now=NOW)  # MQL → SAL
+    ask_for_handoff(session=session, lead_id=chat.lead_id, user=sdr, rules=default_rules())
+    session.commit()
+    assert rows.get_live_chat(session=session, live_chat_id=chat.id).status == rows.LIVE
+
+
+def _wait_for_a_lock_wait(db_engine: Engine) -> None:
+    """Until some session of this database waits for a row lock (another connection each time:
+    PostgreSQL shows a transaction one snapshot of pg_stat_activity)."""
+    for _ in range(500):
+        with db_engine.connect() as conn:
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+        if waiting:
+            return
+        time.sleep(0.02)
+    raise AssertionError("nobody waited for a lock")
+
+
+def test_a_take_and_a_return_to_nurture_at_once_do_not_deadlock(db_engine: Engine) -> None:
+    """The move holds the lead, then the chat's conversation; a take waits for the lead before
+    it holds the conversation, so the two never wait for each other."""
+    if not is_postgres(db_engine):
+        pytest.skip("row locks are PostgreSQL's; SQLite serializes writers instead")
+    engine = desk_engine()
+    with Session(db_engine, expire_on_commit=False) as session:
+        manager = make_user(session, role=Role.MANAGER, email="mona.locks@baton.example")
+        sdr = make_user(session, role=Role.SDR)
+        session.commit()
+        _conversation_id, chat = ask_for_human(session, engine)  # an unowned MQL
+        assert chat.id is not None and sdr.id is not None and manager.id is not None
+        chat_id, lead_id, sdr_id, manager_id = chat.id, chat.lead_id, sdr.id, manager.id
+
+    def take() -> str:
+        with Session(db_engine, expire_on_commit=False) as s:
+            taker = s.get(User, sdr_id)
+            assert taker is not None
+            try:
+                live.take_chat(session=s, live_chat_id=chat_id, user=taker, now=NOW)
+            except live.ChatNotOpen as refused:
+                return str(refused)
+            return "taken"
+
+    pool = ThreadPoolExecutor(1)
+    try:
+        # Whatever happens, the mover's session ends (and its locks go) before the pool waits.
+        with Session(db_engine, expire_on_commit=False) as mover:
+            lead, boss = mover.get(Lead, lead_id), mover.get(User, manager_id)
+            assert lead is not None and boss is not None
+            lock_lead(session=mover, lead=lead)  # as the move does first
+            taking = pool.submit(take)
+            _wait_for_a_lock_wait(db_engine)  # the take waits for the lead
+            return_to_nurture(session=mover, lead_id=lead_id, user=boss, reason="not now")
+            mover.commit()
+        assert taking.result(timeout=30) == "This chat has already ended."
+    finally:
+        pool.shutdown()
+    with Session(db_engine) as session:
+        ended = rows.get_live_chat(session=session, live_chat_id=chat_id)
+        assert (ended.status, ended.ended_by) == ("ended", "mona.locks@baton.example")
+        assert ended.owner_user_id is None  # the take lost: it found the chat ended

@@ -276,15 +276,23 @@
     held.forEach(function (event) { deliver(event[0], event[1]); });
   }
 
-  /* POST with automatic retry and backoff; resolves with {status, data} for any answer that
-   * should not be retried. The same body (and so the same turn id) is sent on every attempt. */
-  function request(url, body) {
+  /* The wait a 429 or 503 asks for (Retry-After, in seconds, kept to 1..30), or 0 when none. */
+  function retryAfter(response) {
+    var asked = parseInt((response && response.headers.get("Retry-After")) || "", 10);
+    return asked >= 0 ? Math.min(30, Math.max(1, asked)) : 0;
+  }
+
+  /* POST with automatic retry, after the server's Retry-After or a backoff; resolves with
+   * {status, data} for any answer that should not be retried. The same body (and so the same
+   * turn id) is sent on every attempt. `kept` tells the visitor what waits meanwhile. */
+  function request(url, body, kept) {
     var attempt = 0;
     return new Promise(function (resolve) {
-      function retryLater(wait, why) {
+      function retryLater(response, why) {
         attempt += 1;
-        var delay = Math.min(30, Math.max(wait || 0, Math.pow(2, Math.min(attempt - 1, 5))));
-        showStatus(why + " retrying in " + delay + " s. Your message is kept and will be sent.");
+        var delay = retryAfter(response) || Math.min(30, Math.pow(2, Math.min(attempt - 1, 5)));
+        typing.hidden = true;
+        showStatus(why + " " + delay + " s." + (kept ? " " + kept : ""));
         setTimeout(go, delay * 1000);
       }
       function go() {
@@ -295,18 +303,18 @@
           credentials: "same-origin"
         }).then(function (response) {
           if (response.status === 429) {
-            retryLater(parseInt(response.headers.get("Retry-After") || "0", 10), "Too many messages at once —");
-            return;
+            retryLater(response, "Too many messages at once — retrying in");
+          } else if (response.status === 503) {
+            retryLater(response, "Reconnecting… next try in"); // e.g. the database is away
+          } else if (response.status >= 500) {
+            retryLater(null, "Can't reach the server — retrying in");
+          } else {
+            return response.json().then(function (data) {
+              showStatus("");
+              resolve({ status: response.status, data: data });
+            });
           }
-          if (response.status >= 500) {
-            retryLater(0, "Can't reach the server —");
-            return;
-          }
-          return response.json().then(function (data) {
-            showStatus("");
-            resolve({ status: response.status, data: data });
-          });
-        }).catch(function () { retryLater(0, "Can't reach the server —"); });
+        }).catch(function () { retryLater(null, "Can't reach the server — retrying in"); });
       }
       go();
     });
@@ -422,6 +430,7 @@
   }
 
   function poll(gen) {
+    var wait = POLL_MS;
     fetch(cfg.messages_url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -429,6 +438,7 @@
       credentials: "same-origin",
       cache: "no-store"
     }).then(function (response) {
+      wait = retryAfter(response) * 1000 || POLL_MS;
       if (!response.ok) throw new Error("HTTP " + response.status);
       return response.json();
     }).then(function (data) {
@@ -442,7 +452,7 @@
     }).catch(function () {
       if (gen !== feed.gen) return;
       showConnection("Reconnecting…");
-      later(gen, POLL_MS, poll);
+      later(gen, wait, poll);
     });
   }
 
@@ -592,7 +602,7 @@
       turn_id: item.turnId,
       text: item.text,
       expected_version: state.prompt.version
-    }).then(function (result) {
+    }, "Your message is kept and will be sent.").then(function (result) {
       state.busy = false;
       typing.hidden = true;
       state.queue.shift();

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from bot.app import create_app
 from bot.settings import Settings
 from storage.widgets import create_widget
+from tests.conftest import dispose_when_idle
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -61,12 +62,8 @@ def _listening_socket(host: str) -> socket.socket:
     return sock
 
 
-@contextmanager
-def baton_server(database_url: str, *, site_origin: str) -> Iterator[tuple[str, FastAPI]]:
-    """Baton under a real uvicorn on a free port of 127.0.0.1, with a widget for `site_origin`."""
-    sock = _listening_socket("127.0.0.1")
-    port = sock.getsockname()[1]
-    app = create_app(Settings(database_url=database_url, host="127.0.0.1", port=port))
+def add_widget(app: FastAPI, *, site_origin: str) -> None:
+    """The widget the host page embeds, allowed on `site_origin`."""
     rt = app.state.runtime
     with rt.session() as session:
         create_widget(
@@ -81,6 +78,16 @@ def baton_server(database_url: str, *, site_origin: str) -> Iterator[tuple[str, 
             },
         )
         session.commit()
+
+
+@contextmanager
+def baton_server(database_url: str, *, site_origin: str) -> Iterator[tuple[str, FastAPI]]:
+    """Baton under a real uvicorn on a free port of 127.0.0.1, with a widget for `site_origin`."""
+    sock = _listening_socket("127.0.0.1")
+    port = sock.getsockname()[1]
+    app = create_app(Settings(database_url=database_url, host="127.0.0.1", port=port))
+    rt = app.state.runtime
+    add_widget(app, site_origin=site_origin)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -95,7 +102,7 @@ def baton_server(database_url: str, *, site_origin: str) -> Iterator[tuple[str, 
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
-        rt.engine.dispose()
+        dispose_when_idle(rt.engine)
 
 
 class HostSite:

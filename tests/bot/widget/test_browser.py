@@ -7,19 +7,32 @@ except under CI=true, where they must run.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import func
+from sqlmodel import select
 
+from bot.app import create_app
+from bot.http_errors import DATABASE_RETRY_AFTER
+from bot.settings import Settings
+from storage.models import Message
 from tests.bot.widget.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     WIDGET_ID,
+    add_widget,
     baton_server,
     host_site,
     require_chromium,
 )
+from tests.bot.widget.test_live_stream import serving
+from tests.conftest import BACKENDS, PostgresServer, dispose_when_idle
+from tests.outages import postgres_database, sqlite_database
 
 require_chromium()
 
@@ -28,6 +41,7 @@ from playwright.sync_api import (  # noqa: E402
     FrameLocator,
     Page,
     Playwright,
+    Response,
     expect,
     sync_playwright,
 )
@@ -219,3 +233,113 @@ def test_a_visitor_whose_chat_ended_starts_a_new_one(page: Page, servers: tuple[
     expect(frame.locator("#answer")).to_be_enabled()
     expect(frame.get_by_role("button", name="Start a new conversation")).to_be_hidden()
     assert page.evaluate(f"localStorage.getItem('baton:{WIDGET_ID}:token')") == token
+
+
+@dataclass
+class Outage:
+    """Baton (stream hub running) on a database of its own that the test takes away."""
+
+    origin: str
+    app: FastAPI
+    take_down: Callable[[], None]
+    bring_back: Callable[[], None]
+
+
+@pytest.fixture(params=BACKENDS)
+def outage(request: pytest.FixtureRequest) -> Iterator[Outage]:
+    server: PostgresServer | None = None
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        url, down, up = sqlite_database(request.getfixturevalue("tmp_path"), template)
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url, down, up = postgres_database(server)
+    app = create_app(Settings(database_url=url, outbox_worker=False))
+    engine = app.state.runtime.engine
+    is_down = False
+
+    def take_down() -> None:
+        nonlocal is_down
+        down(engine)
+        is_down = True
+
+    def bring_back() -> None:
+        nonlocal is_down
+        up(engine)
+        is_down = False
+
+    try:
+        with host_site() as site:
+            add_widget(app, site_origin=site.origin)
+            with serving(app) as baton_url:
+                site.baton_url = baton_url
+                yield Outage(site.origin, app, take_down, bring_back)
+    finally:
+        if is_down:
+            bring_back()
+        dispose_when_idle(engine)
+        if server is not None:
+            server.drop(url)
+
+
+@pytest.fixture
+def outage_page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    """A page closed before the server stops (so no stream of it holds the shutdown up)."""
+    request.getfixturevalue("outage")
+    context = browser.new_context(viewport={"width": 1024, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
+def test_an_answer_sent_while_the_database_is_down_is_kept_and_applied_once(
+    outage: Outage, outage_page: Page
+) -> None:
+    page = outage_page
+    frame = open_widget(page, outage.origin)
+    say(frame, "Outage Otto", "work email")
+    tries: list[tuple[dict[str, Any], int]] = []  # (what was sent, the status it got)
+
+    def answered(response: Response) -> None:
+        if response.url.endswith("/turn"):
+            tries.append((response.request.post_data_json, response.status))
+
+    page.on("response", answered)
+    email = "otto@outage-browser.io"
+
+    outage.take_down()
+    with page.expect_response(lambda r: r.url.endswith("/turn") and r.status == 503):
+        frame.locator("#answer").fill(email)
+        frame.locator("#answer").press("Enter")
+    status = frame.locator("#status")
+    expect(status).to_contain_text(f"Reconnecting… next try in {DATABASE_RETRY_AFTER} s.")
+    expect(status).to_contain_text("Your message is kept and will be sent.")
+    expect(frame.locator(".bubble.visitor.pending")).to_have_text([email])
+    expect(frame.locator("#typing")).to_be_hidden()
+    # Sent again after the server's Retry-After, and refused again while the database is away.
+    with page.expect_response(lambda r: r.url.endswith("/turn"), timeout=10_000) as again:
+        pass
+    assert again.value.status == 503
+    expect(status).to_be_visible()
+
+    outage.bring_back()
+    expect(frame.locator(".bubble.bot").last).to_contain_text("Which company", timeout=15_000)
+    expect(status).to_be_hidden()
+    expect(frame.locator(".bubble.visitor")).to_have_text(["Outage Otto", email])
+    expect(frame.locator(".bubble.visitor.pending")).to_have_count(0)
+    expect(frame.locator(".bubble.bot", has_text="work email")).to_have_count(1)
+    expect(frame.locator(".bubble.bot", has_text="Which company")).to_have_count(1)
+    # Every attempt carried the same turn id; the last one was applied, exactly once.
+    sent = [body for body, _status in tries if body["text"] == email]
+    assert len(sent) >= 3 and all(body == sent[0] for body in sent)
+    got = [code for body, code in tries if body["text"] == email]
+    assert got == [503] * (len(sent) - 1) + [200]
+    with outage.app.state.runtime.session() as session:
+        stored = session.exec(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.direction == "in", Message.turn_id == f"web:{sent[0]['turn_id']}")
+        ).one()
+    assert stored == 1
+    # The chat carries on as if nothing had happened.
+    say(frame, "Outage Inc", "main challenge")
+    expect(frame.locator("#connection")).to_be_hidden()

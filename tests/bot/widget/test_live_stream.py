@@ -43,6 +43,7 @@ from tests.bot.widget.test_live import (
     sdr,
     take,
 )
+from tests.conftest import dispose_when_idle
 from tests.factories import make_user
 
 # Writes an SDR's message through the service from a process of its own (its own engine and
@@ -170,7 +171,7 @@ def live_app(database_url: str, limits: WidgetLimits) -> Iterator[FastAPI]:
     app = create_app(live_settings(database_url), widget_limits=limits)
     add_site_widget(app.state.runtime)
     yield app
-    app.state.runtime.engine.dispose()
+    dispose_when_idle(app.state.runtime.engine)
 
 
 @pytest.fixture
