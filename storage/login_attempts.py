@@ -7,7 +7,6 @@ is a row of its own whose window start is the moment it ends.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func
@@ -15,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.models import RateLimitWindow
-from storage.ratelimit import hit
+from storage.ratelimit import hashed, hit
 
 BUCKET_SECONDS = 60
 _NEVER = 1_000_000_000  # `hit` is used to count, never to refuse
@@ -23,8 +22,7 @@ _NEVER = 1_000_000_000  # `hit` is used to count, never to refuse
 
 def login_key(kind: str, value: str) -> str:
     """A rate-limit key for `value` (an email or an address) that does not store it in clear."""
-    digest = hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()[:40]
-    return f"login:{kind}:{digest}"
+    return f"login:{kind}:{hashed(value)}"
 
 
 def _utc(now: datetime) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,12 @@ from storage.models import RateLimitWindow
 
 # Windows older than this are deleted when a key starts a new window.
 _KEEP = timedelta(days=1)
+
+
+def hashed(value: str) -> str:
+    """`value` (an email, an IP address) as it goes into a rate-limit key: a digest, so the
+    counters never hold personal data in clear. Case and surrounding spaces do not count."""
+    return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()[:40]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fastapi import Request
 from bot.runtime import Runtime
 from qualification.errors import BatonError, PermissionDenied
 from storage.models import Widget
-from storage.ratelimit import Hit, hit_all
+from storage.ratelimit import Hit, hashed, hit_all
 from storage.visitors import hash_token
 from storage.widgetconfig import normalise_origin
 from storage.widgets import active_widget, origin_allowed
@@ -103,8 +103,9 @@ def enforce(rt: Runtime, *limits: tuple[str, Limit]) -> None:
 def enforce_visitor(
     rt: Runtime, request: Request, *, kind: str, token: str | None, per_ip: Limit, per_token: Limit
 ) -> None:
-    """The per-IP limit, then (when a token is sent) the per-token limit of `kind`."""
-    limits = [(f"widget:{kind}:ip:{client_ip(request)}", per_ip)]
+    """The per-IP limit, then (when a token is sent) the per-token limit of `kind`. Keys hold
+    digests of the address and token, never the values."""
+    limits = [(f"widget:{kind}:ip:{hashed(client_ip(request))}", per_ip)]
     if token:
         limits.append((f"widget:{kind}:token:{hash_token(token)[:40]}", per_token))
     enforce(rt, *limits)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from bot.settings import Settings
 from storage.db import create_db_engine
 from storage.models import RateLimitWindow
+from storage.ratelimit import hashed
 from tests.bot.servers import BatonServer, server_env
 from tests.bot.test_servers import WIDGET, Servers, _create_widget
 from tests.bot.test_servers import servers as servers  # the fixture
@@ -46,7 +47,7 @@ async def _open_via_proxy(server: BatonServer) -> None:
 
 @pytest.mark.parametrize(
     ("trusted", "counted"),
-    [(None, VISITOR), ("10.0.0.0/8", "127.0.0.1")],
+    [(None, hashed(VISITOR)), ("10.0.0.0/8", hashed("127.0.0.1"))],
     ids=["loopback-proxy-trusted", "unknown-proxy-ignored"],
 )
 async def test_the_visitors_address_is_taken_from_a_trusted_proxy_only(

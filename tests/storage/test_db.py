@@ -3,14 +3,16 @@ write lock, and writers that take turns without errors."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from storage.db import read_session
+from storage.db import PG_CONNECT_TIMEOUT_SECONDS, create_db_engine, read_session
 from storage.ratelimit import current_count, hit
 
 NOW = datetime(2026, 3, 2, 10, 0, 30, tzinfo=UTC)
@@ -68,3 +70,31 @@ def test_a_writer_that_rolls_back_or_closes_lets_the_next_one_in(db_engine: Engi
     closed.connection()
     closed.close()
     assert next_write_seconds() < 2.5
+
+
+def test_a_postgresql_server_that_never_answers_fails_the_connection_instead_of_hanging() -> None:
+    """A database host that accepts the TCP connection but never answers (a hung server, a
+    black-holing firewall) must fail the attempt after the connect timeout, so requests get a
+    503 instead of waiting for the operating system's TCP timeout."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes handshakes; nobody ever reads or answers
+        port = silent.getsockname()[1]
+        engine = create_db_engine(f"postgresql://baton@127.0.0.1:{port}/baton")
+        failures: list[BaseException] = []
+
+        def connect() -> None:
+            try:
+                with engine.connect():
+                    pass
+            except BaseException as exc:  # noqa: BLE001 - the failure is what is checked
+                failures.append(exc)
+
+        attempt = threading.Thread(target=connect, daemon=True)
+        attempt.start()
+        attempt.join(timeout=PG_CONNECT_TIMEOUT_SECONDS + 25)
+        engine.dispose()
+    assert not attempt.is_alive(), "the connection attempt is still waiting"
+    assert len(failures) == 1
+    assert isinstance(failures[0], OperationalError)
+    assert "timeout" in str(failures[0]).lower()
