@@ -2,6 +2,10 @@
 
 Each line read from standard input is one answer. With a pipe, the chat is fully
 scriptable: `printf 'Jane\\njane@acme.com\\n…' | baton chat`.
+
+As a prospect's chat (the default), the flow's outcome is applied when it ends, as in the web
+widget. As an SDR's call (`--sdr EMAIL`), the flow only recommends, as in Slack: one more line
+decides (`handoff`, `nurture REASON`, or nothing to leave the lead where it is).
 """
 
 from __future__ import annotations
@@ -15,14 +19,23 @@ import typer
 from bot.cli.render import render_explain, render_prompt
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from dialogs.prompt import Prompt
-from qualification.errors import ConcurrentTurn, NotFound, PermissionDenied
+from dialogs.prompt import Outcome, Prompt
+from dialogs.sdr_call import ask_for_handoff, return_to_nurture
+from qualification.errors import (
+    BatonError,
+    ConcurrentTurn,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from qualification.lifecycle import Actor
 from qualification.stages import GivenBy
 from storage.lead_report import lead_report
 from storage.leads import create_lead, upsert_lead
-from storage.models import Conversation, LeadCreate
+from storage.models import Conversation, LeadCreate, User
 from storage.users import get_user_by_email
+
+DECIDE = "decide (handoff | nurture REASON | leave)"
 
 
 def _read_answer(stream: TextIO, interactive: bool) -> str | None:
@@ -68,7 +81,46 @@ def _start(
             given_by=given_by,
             user_id=user_id,
             flow_id=flow_id,
+            apply_outcome=sdr_email is None,  # an SDR's call recommends; the SDR decides
         )
+
+
+def _decide(rt: Runtime, *, user: User, conversation_id: int, decision: str) -> str:
+    """Apply the SDR's decision after a call; what happened, in one line."""
+    verb, _, reason = decision.strip().partition(" ")
+    verb = verb.lower()
+    if verb in ("", "leave"):
+        return "no decision: the lead stays where it is"
+    with rt.session() as session:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        if verb == "handoff":
+            request, new = ask_for_handoff(
+                session=session, lead_id=conversation.lead_id, user=user, rules=rt.rules
+            )
+            session.commit()
+            return (
+                f"handoff requested (request {request.id}); a manager approves it"
+                if new
+                else f"a handoff request is already pending (request {request.id})"
+            )
+        if verb == "nurture":
+            lead = return_to_nurture(
+                session=session, lead_id=conversation.lead_id, user=user, reason=reason
+            )
+            session.commit()
+            return f"returned to nurture: the lead is now {lead.stage.value.upper()}"
+    raise InvalidInput(f"unknown decision {decision!r}; {DECIDE}")
+
+
+def _recommended(outcome: Outcome) -> str:
+    lines = [
+        f"\nrecommendation: {outcome.action.value} — the lead stays"
+        f" {outcome.stage.value.upper()} until you decide (score {outcome.score})"
+    ]
+    lines += [f"  - {reason}" for reason in outcome.reasons]
+    return "\n".join(lines)
 
 
 def _summary(rt: Runtime, conversation_id: int) -> str:
@@ -105,12 +157,13 @@ def register(app: typer.Typer) -> None:
             )
         given_by = GivenBy.SDR if sdr else GivenBy.PROSPECT
         user_id = None
+        caller: User | None = None
         if sdr:
             with rt.session() as session:
-                user = get_user_by_email(session=session, email=sdr)
-                if user is None:
+                caller = get_user_by_email(session=session, email=sdr)
+                if caller is None:
                     raise PermissionDenied(f"{sdr} is not a Baton user")
-                user_id = user.id
+                user_id = caller.id
         typer.echo(render_prompt(prompt))
         while not prompt.done:
             answer = _read_answer(sys.stdin, interactive)
@@ -135,8 +188,21 @@ def register(app: typer.Typer) -> None:
                         session=session, conversation_id=prompt.conversation_id
                     )
             typer.echo(render_prompt(prompt))
-        if prompt.outcome is not None:
-            outcome = prompt.outcome
+        outcome = prompt.outcome
+        if outcome is not None and not outcome.applied and caller is not None:
+            typer.echo(_recommended(outcome))
+            typer.echo(f"{DECIDE}:")
+            decision = _read_answer(sys.stdin, interactive) or ""
+            try:
+                typer.echo(
+                    _decide(
+                        rt, user=caller, conversation_id=prompt.conversation_id, decision=decision
+                    )
+                )
+            except BatonError as exc:
+                typer.echo(f"! {exc}", err=True)
+                raise typer.Exit(1) from exc
+        elif outcome is not None:
             typer.echo(
                 f"\noutcome: {outcome.action.value} — lead is now {outcome.stage.value.upper()}"
                 f" (score {outcome.score})"
