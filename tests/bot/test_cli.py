@@ -24,6 +24,21 @@ QUALIFYING = [
     "250",
     "2",
 ]
+# Interested, some budget, no authority, no timeline: a lead for later.
+LATER_BUYER = [
+    "Kim Park",
+    "kim@later.example",
+    "Later Inc",
+    "we lose leads because follow up is slow",
+    "about 20k a year",
+    "my boss decides",
+    "our CFO",
+    "no",
+    "not for a while",
+    "yes",
+    "skip",
+    "skip",
+]
 
 
 def baton(
@@ -113,21 +128,7 @@ def test_scripted_chat_disqualifies_no_budget_no_need(database_url: str) -> None
 
 
 def test_scripted_chat_returns_a_later_buyer_to_nurture(database_url: str) -> None:
-    answers = [
-        "Kim Park",
-        "kim@later.example",
-        "Later Inc",
-        "we lose leads because follow up is slow",
-        "about 20k a year",
-        "my boss decides",
-        "our CFO",
-        "no",
-        "not for a while",
-        "yes",
-        "skip",
-        "skip",
-    ]
-    chat = baton("chat", database_url=database_url, stdin="\n".join(answers) + "\n")
+    chat = baton("chat", database_url=database_url, stdin="\n".join(LATER_BUYER) + "\n")
     assert "outcome: nurture" in chat.stdout, chat.stdout
     shown = json.loads(
         baton("lead", "show", "kim@later.example", "--json", database_url=database_url).stdout

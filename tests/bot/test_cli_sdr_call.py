@@ -6,23 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.bot.test_cli import QUALIFYING, baton
+from tests.bot.test_cli import LATER_BUYER, QUALIFYING, baton
 
 SDR = "sam.sdr@example.com"
-LATER_BUYER = [
-    "Kim Park",
-    "kim@later.example",
-    "Later Inc",
-    "we lose leads because follow up is slow",
-    "about 20k a year",
-    "my boss decides",
-    "our CFO",
-    "no",
-    "not for a while",
-    "yes",
-    "skip",
-    "skip",
-]
 
 
 def _call(database_url: str, answers: list[str], *, check: bool = True) -> Any:
