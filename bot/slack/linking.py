@@ -1,10 +1,12 @@
 """Linking Slack accounts to Baton users by email, the first time Baton meets them.
 
 An administrator may add a user by email alone (`baton user add ann@acme.com`). The first time
-that person acts in Slack (or opens the Home tab), Baton does not know their Slack account: the
-work after the ack (bot.slack.lanes) then asks Slack for their profile and, when the confirmed
-email matches an active user with no Slack account yet, links the two and runs the work again.
-Only a miss costs this, never the ack. Slack is asked outside any database transaction.
+that person acts in Slack (or opens the Home tab), Baton does not know their Slack account: it
+asks Slack for their profile and, when the confirmed email matches an active user with no Slack
+account yet, links the two and runs the work again. For commands, buttons and the Home tab this
+happens in the work after the ack (bot.slack.lanes); a message is an answer that must be stored
+before its 200, so for a message it happens before the ack, within PROFILE_TIMEOUT_SECONDS. Only
+a miss costs this. Slack is asked outside any database transaction.
 """
 
 from __future__ import annotations

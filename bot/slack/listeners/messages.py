@@ -11,8 +11,10 @@ Slack retries. The event id claim commits only with the turn: a turn refused or 
 leaves the event unclaimed. One message delivered as two events (a mention) is applied once by
 the claim of its key in `bot.slack.chat.plan`, a repeated turn by its turn id. The bot's reply
 is queued in the outbox in the turn's transaction and posted after the 200, by the after-ack
-lane (bot.slack.chat_replies). A stranger whose email an administrator added is not an answer
-yet: their message is applied after the 200, once Slack has told Baton who they are.
+lane (bot.slack.chat_replies). A stranger whose email an administrator added is linked first
+(Slack is asked for their email, outside any transaction, within bot.slack.linking's timeout),
+and their message is then applied the same way, before the 200: no message is acknowledged
+before it is stored.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from bot.slack.chat_blocks import CHOICE_ACTION, answered, read_choice
 from bot.slack.errors import UnknownSlackUser
 from bot.slack.lanes import Lanes
 from bot.slack.linking import ensure_linked
-from bot.slack.runner import in_transaction
 from qualification.errors import BatonError
 from storage.slack_events import claim_slack_event
 
@@ -43,19 +44,17 @@ TOOK = "baton_took"
 
 @dataclass(frozen=True)
 class Took:
-    """A message taken before the ack, and what is left to do about it after (`stranger`: its
-    author may be linked by email, and the message is applied once they are)."""
+    """A message taken before the ack, and what is left to do about it after."""
 
     message: Incoming
     event_id: str
     mention: bool
     taken: Taken
-    stranger: bool = False
 
 
 class _Linkable(Exception):
     """Raised in a message's transaction to roll it back: its author is unknown, but may be
-    linked by email (which asks Slack, so it is left for after the ack)."""
+    linked by email (which asks Slack, so it is done outside the transaction)."""
 
 
 def register(app: AsyncApp, runtime: Runtime, lanes: Lanes) -> None:
@@ -119,10 +118,13 @@ def register(app: AsyncApp, runtime: Runtime, lanes: Lanes) -> None:
             return Taken(note=chat.refusal(error))
 
     async def take(
-        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        next: Callable[[], Awaitable[None]],
     ) -> None:
-        """Before the ack: store what the message says. A database failure raises, and bolt
-        answers Slack 500 (a retry comes)."""
+        """Before the ack: store what the message says (linking a stranger first). A database
+        failure raises, and bolt answers Slack 500 (a retry comes)."""
         event: dict[str, Any] = body.get("event") or {}
         mention = event.get("type") == "app_mention"
         message = chat.incoming(event, bot_user_id=context.bot_user_id, mention=mention)
@@ -132,21 +134,18 @@ def register(app: AsyncApp, runtime: Runtime, lanes: Lanes) -> None:
             try:
                 taken = await lanes.before_ack(lambda session: apply(session, took))
             except _Linkable:
-                context[TOOK] = replace(took, stranger=True)
-            else:
-                context[TOOK] = replace(took, taken=taken)
+                # Linked or not (Slack slow or failing means "not this time"), the message is
+                # then applied, or refused with the reason, like any other.
+                await ensure_linked(client, runtime, message.user)
+                taken = await lanes.before_ack(
+                    lambda session: apply(session, took, link_first=False)
+                )
+            context[TOOK] = replace(took, taken=taken)
         await next()
 
     async def follow_up(took: Took, client: AsyncWebClient) -> None:
-        """After the ack: post the queued reply, or the note (a stranger is linked first)."""
+        """After the ack: post the queued reply, or the note."""
         message, taken = took.message, took.taken
-        if took.stranger:
-            if await ensure_linked(client, runtime, message.user):
-                taken = await in_transaction(
-                    runtime, lambda session: apply(session, took, link_first=False)
-                )
-            else:
-                taken = Taken(note=chat.refusal(UnknownSlackUser(message.user)))
         if taken.reply is not None:
             await chat_replies.post_now(client, runtime, taken.reply)
         elif taken.note is not None and taken.private:

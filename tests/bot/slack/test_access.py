@@ -76,7 +76,8 @@ async def test_a_user_added_by_email_is_linked_on_first_use(
 async def test_a_first_dm_from_a_user_added_by_email_links_them_and_starts_the_chat(
     baton: SlackBaton, database_url: str
 ) -> None:
-    """Linking asks Slack, so it happens after the 200: the message is applied then, once."""
+    """A message is an answer: the stranger is linked and the message applied before the 200
+    (nothing acknowledged is lost), and Slack's retry applies nothing twice."""
     run_baton("user", "add", "ann@acme.com", "--role", "sdr", database_url=database_url)
     with baton.runtime.session() as session:
         make_lead(session, email="dana@prospect.io", name="Dana Scully")
@@ -93,6 +94,10 @@ async def test_a_first_dm_from_a_user_added_by_email_links_them_and_starts_the_c
     }
     body = event_body("EvFirstDm", event)
     assert (await send(baton.client, body, JSON)).status_code == 200
+    assert len(baton.slack.of("users.info")) == 1  # asked before the 200
+    with baton.runtime.session() as session:  # and the chat was stored before it
+        (started,) = session.exec(select(Conversation)).all()
+        assert started.started_by_user_id is not None
     (question,) = await baton.slack.wait_for("chat.postMessage")
     assert question.params["channel"] == "DANN" and question.params["thread_ts"] == ts
     assert "Dana Scully" in str(question.params["blocks"])
