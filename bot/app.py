@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.api import build_api_router
 from bot.dashboard import LoginLimits, mount_dashboard
-from bot.http_errors import DATABASE_RETRY_AFTER, describe_database_error, install_error_handlers
+from bot.http_errors import DATABASE_RETRY_AFTER, install_error_handlers
 from bot.middleware import BodySizeLimit, SecurityHeaders
 from bot.outbox import build_dispatcher, outbox_loop
 from bot.runtime import Runtime, build_runtime
@@ -25,6 +25,7 @@ from bot.slack import mount_slack
 from bot.widget import build_widget_router
 from bot.widget.guard import RateLimited, WidgetLimits
 from bot.widget.live_hub import LiveHub
+from storage.db import describe_database_error
 
 log = logging.getLogger("baton.http")
 

@@ -28,6 +28,7 @@ from qualification.errors import (
     NotFound,
     PermissionDenied,
 )
+from storage.db import describe_database_error
 
 log = logging.getLogger("baton.http")
 
@@ -79,18 +80,6 @@ def database_unavailable(exc: BaseException) -> bool:
     sqlstate = getattr(driver_error, "sqlstate", None)
     # No SQLSTATE: the server never answered (refused, unreachable, closed the connection).
     return sqlstate is None or str(sqlstate).startswith(_PG_UNAVAILABLE)
-
-
-def describe_database_error(exc: BaseException) -> str:
-    """The driver's error class, code and first line: enough to act on, and never the
-    statement's parameters (which may hold personal data)."""
-    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
-    code = getattr(driver_error, "sqlstate", None) or getattr(
-        driver_error, "sqlite_errorname", None
-    )
-    first_line = (str(driver_error).strip().splitlines() or [""])[0]
-    kind = type(driver_error).__module__ + "." + type(driver_error).__name__
-    return f"{kind}{f' [{code}]' if code else ''}: {first_line}"
 
 
 def route_template(request: Request) -> str:

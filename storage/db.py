@@ -18,6 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from qualification.errors import BatonError
@@ -195,6 +196,18 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", POOL_SIZE)
         kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     return create_engine(url, **kwargs)
+
+
+def describe_database_error(exc: BaseException) -> str:
+    """The driver's error class, code and first line: enough to act on, and never the
+    statement's parameters (which may hold personal data)."""
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(driver_error, "sqlstate", None) or getattr(
+        driver_error, "sqlite_errorname", None
+    )
+    first_line = (str(driver_error).strip().splitlines() or [""])[0]
+    kind = type(driver_error).__module__ + "." + type(driver_error).__name__
+    return f"{kind}{f' [{code}]' if code else ''}: {first_line}"
 
 
 def is_postgres(bind: Engine | Connection | Session) -> bool:

@@ -17,13 +17,14 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.http_errors import database_unavailable, describe_database_error
+from bot.http_errors import database_unavailable
 from bot.runtime import Runtime
 from bot.widget.guard import WidgetLimits
 from bot.widget.live import Batch, read_since
 from bot.widget.live_hub import LiveHub
 from bot.widget.live_schemas import StateOut
 from qualification.errors import NotFound
+from storage.db import describe_database_error
 
 log = logging.getLogger("baton.widget.live")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -204,3 +205,19 @@ def test_rules_change_then_rescore_is_versioned(tmp_path: Path, database_url: st
     assert newest["rules_version"] != before["ledger"][-1]["rules_version"]
     again = baton("lead", "rescore", "--all", database_url=database_url, env=env_rules).stdout
     assert "0 changed" in again
+
+
+@pytest.mark.parametrize("command", [("serve", "--port", "0"), ("lead", "show", "x@y.io")])
+def test_a_database_that_cannot_be_reached_is_one_clear_line_not_a_traceback(
+    command: tuple[str, ...],
+) -> None:
+    with socket.socket() as closed:  # a loopback port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"postgresql://baton@127.0.0.1:{port}/baton"
+    result = baton(*command, database_url=url, check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: the database cannot be used: ")
+    assert f"port {port} failed: Connection refused" in result.stderr
+    assert "Check BATON_DATABASE_URL" in result.stderr
