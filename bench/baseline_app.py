@@ -1,8 +1,8 @@
 """The chat-turn baseline: a minimal FastAPI + SQLModel endpoint doing one SELECT, one UPDATE
 and one INSERT in one transaction, on the same database engine settings as Baton.
 
-Run by uvicorn exactly as `baton serve` runs Baton:
-`BENCH_BASELINE_DATABASE_URL=… uvicorn bench.baseline_app:create --factory`.
+Run by uvicorn exactly as `baton serve` runs Baton, with the same thread pool size:
+`BENCH_BASELINE_DATABASE_URL=… uvicorn bench.baseline_app:served --factory`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, select
 
+from bot.cli.serve import THREADS, ThreadPoolSize
 from storage.db import create_db_engine
 
 ROWS = 10_000
@@ -84,3 +85,8 @@ def create(engine: Engine | None = None) -> FastAPI:
             return TurnOut(key=key, turns=counter.turns)
 
     return app
+
+
+def served() -> ThreadPoolSize:
+    """Factory for uvicorn: the app with the thread pool `baton serve` gives Baton."""
+    return ThreadPoolSize(create(), THREADS)

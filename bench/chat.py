@@ -130,7 +130,7 @@ def measure_baseline(database_url: str, workers: int, load: Load, tmp: Path) -> 
     prepare(database_url)
     port = free_port()
     env = {"BENCH_BASELINE_DATABASE_URL": database_url}
-    argv = uvicorn_argv("bench.baseline_app:create", port, workers)
+    argv = uvicorn_argv("bench.baseline_app:served", port, workers)
     with run_server(argv, port=port, env=env, log=tmp / f"baseline-{port}.log") as server:
         window = asyncio.run(_baseline(server.url, load))
     return summarise(window)
