@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import typer
-import uvicorn
-from anyio import to_thread
-from starlette.types import ASGIApp, Receive, Scope, Send
+from typing import TYPE_CHECKING
 
-from bot.runtime import build_runtime
+import typer
+
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # the web stack loads in the server, not for every command
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Sync endpoints run in AnyIO's thread pool (40 threads unless told). A request is mostly
 # Python holding the GIL plus short database calls, so past about a dozen threads a process
@@ -28,6 +29,8 @@ class ThreadPoolSize:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
+            from anyio import to_thread
+
             to_thread.current_default_thread_limiter().total_tokens = self.threads
         await self.app(scope, receive, send)
 
@@ -50,6 +53,10 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, min=1, help="Worker processes."),
     ) -> None:
         """Run Baton's web app (health and version endpoints; channels mount here)."""
+        import uvicorn
+
+        from bot.runtime import build_runtime
+
         settings = Settings()
         # Validate configuration and upgrade the database once, before workers start.
         build_runtime(settings).engine.dispose()

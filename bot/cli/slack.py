@@ -5,19 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.cli.errors import EXIT_CONFIG
-from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from bot.slack.manifest import ManifestError, manifest_for, manifest_yaml
-from bot.slack.socket_mode import (
-    Connected,
-    SocketModeUnavailable,
-    check_credentials,
-    run_socket_mode,
-)
+
+if TYPE_CHECKING:  # the Slack stack loads when a Slack command runs, not for every command
+    from bot.runtime import Runtime
 
 
 def _fail(error: Exception) -> typer.Exit:
@@ -31,6 +27,8 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 async def _serve_until_signalled(runtime: Runtime) -> None:
     """Run Socket Mode until SIGINT (Ctrl-C) or SIGTERM, then shut down cleanly; a second
     Ctrl-C during the shutdown interrupts it."""
+    from bot.slack.socket_mode import Connected, run_socket_mode
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -73,6 +71,9 @@ def build() -> typer.Typer:
 
         Also delivers the outbox (approval cards, hot leads) unless BATON_OUTBOX_WORKER=false.
         """
+        from bot.runtime import build_runtime
+        from bot.slack.socket_mode import SocketModeUnavailable, check_credentials
+
         settings = Settings()
         try:
             check_credentials(settings)
@@ -100,6 +101,8 @@ def build() -> typer.Typer:
 
         Paste it at api.slack.com/apps → Create New App → From an app manifest.
         """
+        from bot.slack.manifest import ManifestError, manifest_for, manifest_yaml
+
         try:
             filled = manifest_for(public_url=url or Settings().public_url, socket_mode=socket)
         except ManifestError as error:
