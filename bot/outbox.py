@@ -15,7 +15,14 @@ from datetime import UTC, datetime
 
 from bot.runtime import Runtime
 from storage.models import OutboxItem
-from storage.outbox_worker import MAX_ATTEMPTS, claim_batch, defer, mark_done, mark_failed
+from storage.outbox_worker import (
+    MAX_ATTEMPTS,
+    claim_batch,
+    defer,
+    mark_done,
+    mark_failed,
+    settle_undelivered,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +92,16 @@ class OutboxDispatcher:
                 log.exception("periodic job %s failed", getattr(periodic.job, "__name__", "?"))
 
 
-def _claim(runtime: Runtime, now: datetime) -> list[OutboxItem]:
+def _claim(runtime: Runtime, dispatcher: OutboxDispatcher, now: datetime) -> list[OutboxItem]:
+    """Lease a batch of due items; those nobody delivers (no handler for their topic) are
+    marked done in the same transaction, so they cost no transaction of their own. Returns
+    every item claimed (how many drives the loop)."""
     with runtime.session() as session:
         items = claim_batch(session=session, now=now)
+        for item in items:
+            if dispatcher.handler_for(item.topic) is None:
+                settle_undelivered(item, now=now)
+                session.add(item)
         session.commit()
         return items
 
@@ -118,20 +132,21 @@ async def run_once(
 ) -> int:
     """Deliver one batch of due items; returns how many were claimed."""
     claimed_at = now or datetime.now(UTC)
-    items = await asyncio.to_thread(_claim, runtime, claimed_at)
+    items = await asyncio.to_thread(_claim, runtime, dispatcher, claimed_at)
     for item in items:
         assert item.id is not None
         handler = dispatcher.handler_for(item.topic)
+        if handler is None:
+            continue  # done already, in the claim
         error: str | None = None
         deferred_until: datetime | None = None
-        if handler is not None:
-            try:
-                await handler(runtime, item)
-            except Deferred as wait:
-                deferred_until = wait.until
-            except Exception as exc:  # any failure is retried later, never fatal to the batch
-                error = f"{type(exc).__name__}: {exc}"
-                log.warning("outbox item %s (%s) failed: %s", item.id, item.topic, error)
+        try:
+            await handler(runtime, item)
+        except Deferred as wait:
+            deferred_until = wait.until
+        except Exception as exc:  # any failure is retried later, never fatal to the batch
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("outbox item %s (%s) failed: %s", item.id, item.topic, error)
         finished_at = now or datetime.now(UTC)
         await asyncio.to_thread(
             _finish,

@@ -73,11 +73,17 @@ def _get(session: Session, item_id: int) -> OutboxItem:
     return item
 
 
+def settle_undelivered(item: OutboxItem, *, now: datetime) -> None:
+    """Mark a claimed item that nobody delivers (its topic has no handler) done, as a delivery
+    would; the caller's session writes it."""
+    item.status = DONE
+    item.delivered_at = now
+
+
 def mark_done(*, session: Session, item_id: int, now: datetime) -> OutboxItem:
     """Record a delivery; the item is never attempted again."""
     item = _get(session, item_id)
-    item.status = DONE
-    item.delivered_at = now
+    settle_undelivered(item, now=now)
     session.add(item)
     session.flush()
     return item

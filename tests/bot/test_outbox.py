@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from bot.app import create_app
 from bot.outbox import OutboxDispatcher, outbox_loop, run_once
@@ -89,6 +90,29 @@ async def test_items_without_a_handler_are_done_without_action(runtime: Runtime)
     assert await run_once(runtime=runtime, dispatcher=dispatcher, now=NOW) == 1
     assert _item(runtime, other).status == "done"
     assert handler.calls == 0
+
+
+async def test_a_batch_costs_one_transaction_plus_one_per_delivered_item(
+    runtime: Runtime,
+) -> None:
+    """Domain events nobody subscribes to are settled in the claim's own transaction: a worker
+    keeping up with busy chats must not queue for the database once per such event."""
+    handler = Flaky(failures=0)
+    dispatcher = OutboxDispatcher()
+    dispatcher.register("lead.hot", handler)
+    quiet = [_queue(runtime, "lead.created") for _ in range(5)]
+    hot = _queue(runtime, "lead.hot")
+    commits: list[object] = []
+    count = commits.append  # one bound method, so that it can be removed again
+    event.listen(runtime.engine, "commit", count)
+    try:
+        assert await run_once(runtime=runtime, dispatcher=dispatcher, now=NOW) == 6
+    finally:
+        event.remove(runtime.engine, "commit", count)
+    assert len(commits) == 2  # the claim (settling the five), then the one delivery
+    assert [_item(runtime, i).status for i in quiet] == ["done"] * 5
+    assert {_item(runtime, i).delivered_at for i in quiet} == {NOW}
+    assert _item(runtime, hot).status == "done" and handler.delivered == [{"lead_id": 7}]
 
 
 async def test_the_loop_survives_failing_handlers_and_stops_cleanly(runtime: Runtime) -> None:
