@@ -56,8 +56,9 @@ def people(baton: SlackBaton) -> None:
         make_user(session, slack_user_id="UBOSS", role=Role.MANAGER, name="Mia Manager")
 
 
-def web_chat(baton: SlackBaton) -> Chat:
-    """A widget visitor on PAGE answers the first questions, then asks for a human."""
+def web_chat(baton: SlackBaton, *, need: str = NEED) -> Chat:
+    """A widget visitor on PAGE answers the first questions (`need` to the need question),
+    then asks for a human."""
     rt = baton.runtime
     with rt.session() as session:
         widget = ensure_demo_widget(session=session, origin="https://acme.example")
@@ -75,7 +76,7 @@ def web_chat(baton: SlackBaton) -> Chat:
         prompt = rt.dialogs.start(
             session=session, lead=lead, channel="web", given_by=GivenBy.PROSPECT, on_open=link
         )
-        for text in (NAME, "dana@acme.example", COMPANY, NEED, "talk to a human"):
+        for text in (NAME, "dana@acme.example", COMPANY, need, "talk to a human"):
             prompt = rt.dialogs.advance(
                 session=session,
                 conversation_id=prompt.conversation_id,

@@ -69,7 +69,7 @@ def test_the_first_message_names_the_lead_and_what_is_on_file() -> None:
     known = [OnFile(dimension="budget", summary="<$30k", given_by="prospect")]
     post = start_post(_prompt(notices=()), lead=lead, on_file=known)
     heading, on_file = post.blocks[0]["text"]["text"], post.blocks[1]["text"]["text"]
-    assert heading == "Qualifying *Dana *bold** at A&amp;B · stage mql · score 12"
+    assert heading == "Qualifying *Dana *\u200bbold\u200b** at A&amp;B · stage mql · score 12"
     assert "*Budget*: &lt;$30k _(prospect)_" in on_file
     assert post.blocks[-2]["type"] == "actions"
 

@@ -82,7 +82,7 @@ async def test_the_card_shows_the_lead_escaped_with_take_it(baton: SlackBaton) -
     shown = blocks_of(card)
     for raw in ("<script>", "<!channel>", "<b>", "Acme & <Co>"):
         assert raw not in shown and raw not in card.params["text"]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; *Dana* &lt;!channel&gt;" in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; *\u200bDana\u200b* &lt;!channel&gt;" in shown
     assert "Acme &amp; &lt;Co&gt;" in shown and "dana@acme.example" in shown
     assert "On https://acme.example/pricing?plan=&lt;b&gt;pro&lt;/b&gt;" in shown
     assert "*Need*:" in shown and "Waiting since <!date^" in shown
