@@ -22,6 +22,7 @@ from bot.outbox import build_dispatcher, outbox_loop
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.slack import mount_slack
+from bot.slack.http import SlackHttp
 from bot.widget import build_widget_router
 from bot.widget.guard import RateLimited, WidgetLimits
 from bot.widget.live_hub import LiveHub
@@ -50,13 +51,13 @@ _OUTBOX_SHUTDOWN_SECONDS = 10.0
 
 
 @asynccontextmanager
-async def _outbox_worker(rt: Runtime) -> AsyncIterator[None]:
+async def _outbox_worker(rt: Runtime, slack_http: SlackHttp) -> AsyncIterator[None]:
     """One outbox delivery loop per process, stopped when the app shuts down."""
     if not rt.settings.outbox_worker:
         yield
         return
     stop = asyncio.Event()
-    task = asyncio.create_task(outbox_loop(rt, build_dispatcher(rt), stop))
+    task = asyncio.create_task(outbox_loop(rt, build_dispatcher(rt, slack_http=slack_http), stop))
     try:
         yield
     finally:
@@ -78,21 +79,24 @@ def create_app(
     """Build the app for `settings`; nothing is created at import time."""
     rt = runtime or build_runtime(settings)
     hub = LiveHub(session=rt.session, interval=rt.settings.live_poll_seconds)
+    slack_http = SlackHttp()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with _outbox_worker(rt), hub.running():
+        # Slack's connections are closed last: the outbox worker's last deliveries use them.
+        async with slack_http.running(), _outbox_worker(rt, slack_http), hub.running():
             yield
 
     app = FastAPI(title="Baton", version=baton_version(), lifespan=lifespan)
     app.state.runtime = rt
+    app.state.slack_http = slack_http
     install_error_handlers(app)
     app.add_exception_handler(RateLimited, _rate_limited)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
     app.include_router(build_api_router(rt))
     app.include_router(build_widget_router(rt, limits=widget_limits, hub=hub))
-    mount_slack(app, rt)
+    mount_slack(app, rt, http=slack_http)
     mount_dashboard(app, rt, limits=login_limits)
 
     @app.get(

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.runtime import Runtime
 from storage.models import OutboxItem
@@ -23,6 +24,9 @@ from storage.outbox_worker import (
     mark_failed,
     settle_undelivered,
 )
+
+if TYPE_CHECKING:
+    from bot.slack.http import SlackHttp
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +186,9 @@ async def outbox_loop(
             pass
 
 
-def build_dispatcher(runtime: Runtime) -> OutboxDispatcher:
-    """The handlers this process delivers with: webhooks, and Slack's when Slack is configured."""
+def build_dispatcher(runtime: Runtime, *, slack_http: SlackHttp | None = None) -> OutboxDispatcher:
+    """The handlers this process delivers with: webhooks, and Slack's when Slack is configured
+    (calling Slack over `slack_http`'s connections, see bot.slack.http)."""
     from bot.retention import register_retention
     from bot.webhooks.delivery import register_webhooks
 
@@ -193,5 +198,5 @@ def build_dispatcher(runtime: Runtime) -> OutboxDispatcher:
     if runtime.settings.slack_enabled:
         from bot.slack.delivery import register_deliveries
 
-        register_deliveries(dispatcher, runtime)
+        register_deliveries(dispatcher, runtime, http=slack_http)
     return dispatcher

@@ -7,15 +7,18 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
 from bot.runtime import Runtime
 from bot.slack.app import build_slack_app
+from bot.slack.http import SlackHttp
 from bot.slack.lanes import Lanes
 
 
-def mount_slack(app: FastAPI, runtime: Runtime) -> None:
-    """Mount the Slack endpoints when Slack is configured; otherwise Baton runs without it."""
+def mount_slack(app: FastAPI, runtime: Runtime, *, http: SlackHttp) -> None:
+    """Mount the Slack endpoints when Slack is configured; otherwise Baton runs without it.
+    The app calls Slack over `http`'s connections (the app's lifespan runs it)."""
     if not runtime.settings.slack_enabled:
         return
     lanes = Lanes(runtime)
-    handler = AsyncSlackRequestHandler(build_slack_app(runtime.settings, runtime, lanes=lanes))
+    slack_app = build_slack_app(runtime.settings, runtime, lanes=lanes, http=http)
+    handler = AsyncSlackRequestHandler(slack_app)
 
     @app.post("/slack/events", tags=["slack"], include_in_schema=False)
     async def slack_events(request: Request) -> Response:

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.slack.http import PooledWebClient, SlackHttp
 from bot.slack.lanes import Lanes
 from bot.slack.listeners import (
     access,
@@ -38,23 +39,31 @@ RATE_LIMIT_RETRIES = 3
 CLAIMED_WITH_THE_CHANGE = frozenset({"message", "app_mention"})
 
 
-def web_client(settings: Settings) -> AsyncWebClient:
-    """A Web API client that retries connection errors and waits out 429s (Retry-After)."""
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[
+def web_client(settings: Settings, http: SlackHttp | None = None) -> AsyncWebClient:
+    """A Web API client that retries connection errors and waits out 429s (Retry-After).
+
+    With `http`, its calls share that pool's connections while it runs (bot.slack.http);
+    without, slack_sdk opens a connection per call."""
+    options: dict[str, Any] = {
+        "token": settings.slack_bot_token,
+        "base_url": settings.slack_api_url,
+        "retry_handlers": [
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
         ],
-    )
+    }
+    return AsyncWebClient(**options) if http is None else PooledWebClient(http, **options)
 
 
 def build_slack_app(
-    settings: Settings, runtime: Runtime, *, lanes: Lanes | None = None
+    settings: Settings,
+    runtime: Runtime,
+    *,
+    lanes: Lanes | None = None,
+    http: SlackHttp | None = None,
 ) -> AsyncApp:
     """The bolt app for `settings` (which must have a bot token and signing secret), doing its
-    work on `lanes` (new ones unless given).
+    work on `lanes` (new ones unless given) and calling Slack over `http`'s connections.
 
     Every listener acks, queues what is left for after the ack (bot.slack.lanes) and returns,
     and bolt answers Slack when it returns (`process_before_response=True`). With False, bolt
@@ -64,7 +73,7 @@ def build_slack_app(
     """
     app = AsyncApp(
         signing_secret=settings.slack_signing_secret,
-        client=web_client(settings),
+        client=web_client(settings, http),
         process_before_response=True,
         logger=logger,
     )

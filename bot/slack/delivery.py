@@ -18,14 +18,18 @@ from bot.slack import (
     live_chats,
 )
 from bot.slack.app import web_client
+from bot.slack.http import SlackHttp
 
 if TYPE_CHECKING:
     from bot.outbox import OutboxDispatcher
 
 
-def register_deliveries(dispatcher: OutboxDispatcher, runtime: Runtime) -> None:
-    """Subscribe Slack's handlers (and periodic jobs) to the outbox topics they deliver."""
-    client = web_client(runtime.settings)
+def register_deliveries(
+    dispatcher: OutboxDispatcher, runtime: Runtime, *, http: SlackHttp | None = None
+) -> None:
+    """Subscribe Slack's handlers (and periodic jobs) to the outbox topics they deliver, which
+    call Slack over `http`'s connections (see bot.slack.app.web_client)."""
+    client = web_client(runtime.settings, http)
     handoff_cards.register(dispatcher, runtime, client)
     hot_leads.register(dispatcher, runtime, client)
     home_updates.register(dispatcher, runtime, client)

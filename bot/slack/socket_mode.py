@@ -21,6 +21,7 @@ from bot.outbox import build_dispatcher, outbox_loop
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack.app import build_slack_app
+from bot.slack.http import SlackHttp
 from qualification.errors import BatonError
 
 logger = logging.getLogger("baton.slack")
@@ -76,9 +77,20 @@ async def run_socket_mode(
     Both credentials are tried before anything else starts, so a wrong token is one clear
     error instead of endless reconnection attempts.
     """
+    check_credentials(runtime.settings)
+    http = SlackHttp()
+    async with http.running():  # one pool of Web API connections, closed last
+        await _serve(runtime, stop, http, on_connected)
+
+
+async def _serve(
+    runtime: Runtime,
+    stop: asyncio.Event,
+    http: SlackHttp,
+    on_connected: Callable[[Connected], None] | None,
+) -> None:
     settings = runtime.settings
-    check_credentials(settings)
-    app = build_slack_app(settings, runtime)
+    app = build_slack_app(settings, runtime, http=http)
     identity = await _checked(app.client.auth_test(), "SLACK_BOT_TOKEN", settings)
     opened = await _checked(
         app.client.apps_connections_open(app_token=settings.slack_app_token or ""),
@@ -90,7 +102,9 @@ async def run_socket_mode(
     handler.client.wss_uri = str(opened["url"])  # the URL just issued: no second request
     worker: asyncio.Task[None] | None = None
     if settings.outbox_worker:
-        worker = asyncio.create_task(outbox_loop(runtime, build_dispatcher(runtime), stop))
+        worker = asyncio.create_task(
+            outbox_loop(runtime, build_dispatcher(runtime, slack_http=http), stop)
+        )
     # The client retries a websocket it cannot open for ever: `stop` must end that too.
     connecting = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]
     stopping = asyncio.ensure_future(stop.wait())

@@ -26,6 +26,7 @@ class Call:
     answer: dict[str, Any] = field(default_factory=dict)  # the body answered
     answered: bool = False  # whether the answer has been sent (see FakeSlack.hold)
     at: float = field(default_factory=time.perf_counter)  # when the call arrived
+    peer: tuple[str, int] = ("", 0)  # the client's address: one per TCP connection
 
 
 @dataclass
@@ -45,6 +46,8 @@ class FakeSlack:
     socket_url: str | None = None
     # Methods whose calls are held open, unanswered, until their gate is set (see `hold`).
     held: dict[str, threading.Event] = field(default_factory=dict)
+    # The client connections that have ended (the client closed them, or the server stopped).
+    ended: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -132,6 +135,13 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Slack's: a client may reuse it
+
+            def finish(self) -> None:
+                super().finish()
+                with fake._lock:
+                    fake.ended.append(self.client_address[:2])
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
@@ -146,7 +156,7 @@ class FakeSlack:
                 params.update({k: v[0] for k, v in parse_qs(query).items()})
                 method = path.rsplit("/", 1)[-1]
                 auth = self.headers.get("Authorization")
-                call = Call(method, params, auth)
+                call = Call(method, params, auth, peer=self.client_address[:2])
                 with fake._lock:
                     fake.calls.append(call)
                 gate = fake.held.get(method)
