@@ -23,6 +23,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.slack import mount_slack
 from bot.slack.http import SlackHttp
+from bot.slack.lanes import Lanes
 from bot.widget import build_widget_router
 from bot.widget.guard import RateLimited, WidgetLimits
 from bot.widget.live_hub import LiveHub
@@ -48,6 +49,7 @@ async def _rate_limited(_request: Request, exc: Exception) -> JSONResponse:
 
 
 _OUTBOX_SHUTDOWN_SECONDS = 10.0
+_SLACK_SHUTDOWN_SECONDS = 10.0
 
 
 @asynccontextmanager
@@ -69,6 +71,15 @@ async def _outbox_worker(rt: Runtime, slack_http: SlackHttp) -> AsyncIterator[No
             pass
 
 
+async def _finish_slack_work(lanes: Lanes) -> None:
+    """Let the work queued after Slack's acks (modals, posts) finish before the connections
+    close, within the time a stopping server is given."""
+    try:
+        await asyncio.wait_for(lanes.drain(), timeout=_SLACK_SHUTDOWN_SECONDS)
+    except TimeoutError:
+        log.warning("Slack work still queued after %s s; stopping anyway", _SLACK_SHUTDOWN_SECONDS)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -81,11 +92,15 @@ def create_app(
     hub = LiveHub(session=rt.session, interval=rt.settings.live_poll_seconds)
     slack_http = SlackHttp()
 
+    lanes: Lanes | None = None
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Slack's connections are closed last: the outbox worker's last deliveries use them.
         async with slack_http.running(), _outbox_worker(rt, slack_http), hub.running():
             yield
+            if lanes is not None:  # the server takes no more requests: finish their work
+                await _finish_slack_work(lanes)
 
     app = FastAPI(title="Baton", version=baton_version(), lifespan=lifespan)
     app.state.runtime = rt
@@ -96,7 +111,7 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.include_router(build_api_router(rt))
     app.include_router(build_widget_router(rt, limits=widget_limits, hub=hub))
-    mount_slack(app, rt, http=slack_http)
+    lanes = mount_slack(app, rt, http=slack_http)
     mount_dashboard(app, rt, limits=login_limits)
 
     @app.get(

@@ -11,11 +11,12 @@ from bot.slack.http import SlackHttp
 from bot.slack.lanes import Lanes
 
 
-def mount_slack(app: FastAPI, runtime: Runtime, *, http: SlackHttp) -> None:
+def mount_slack(app: FastAPI, runtime: Runtime, *, http: SlackHttp) -> Lanes | None:
     """Mount the Slack endpoints when Slack is configured; otherwise Baton runs without it.
-    The app calls Slack over `http`'s connections (the app's lifespan runs it)."""
+    The app calls Slack over `http`'s connections (the app's lifespan runs it). Returns the
+    lanes that do the work after each ack (for the app to let them finish when it stops)."""
     if not runtime.settings.slack_enabled:
-        return
+        return None
     lanes = Lanes(runtime)
     slack_app = build_slack_app(runtime.settings, runtime, lanes=lanes, http=http)
     handler = AsyncSlackRequestHandler(slack_app)
@@ -25,3 +26,5 @@ def mount_slack(app: FastAPI, runtime: Runtime, *, http: SlackHttp) -> None:
         """Every Slack request: slash commands, interactivity, shortcuts and events."""
         with lanes.acking():
             return await handler.handle(request)
+
+    return lanes

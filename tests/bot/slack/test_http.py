@@ -19,8 +19,8 @@ from tests.bot.slack.conftest import (
     slack_settings,
 )
 from tests.bot.slack.fake_slack import FakeSlack
-from tests.bot.slack.signing import JSON, event_body, send
-from tests.factories import make_lead
+from tests.bot.slack.signing import FORM, JSON, command_body, event_body, send
+from tests.factories import make_lead, make_user
 
 
 async def _until(done: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -93,3 +93,31 @@ async def test_no_session_is_shared_outside_the_run_or_its_event_loop() -> None:
         again = http.session()
         assert again is not None and again is not shared
     assert again.closed
+
+
+async def test_stopping_the_app_lets_the_work_after_an_ack_finish_first(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    """A command acknowledged just before the server stops still gets its modal: the app's
+    shutdown waits for the work queued after the ack before closing Slack's connections."""
+    settings = slack_settings(database_url, fake_slack)
+    async with running(settings, fake_slack) as baton:
+        with baton.runtime.session() as session:
+            make_user(session, slack_user_id="USDR")
+            make_lead(session, email="dana@acme.io", name="Dana Scully")
+        gate = fake_slack.hold("views.open")
+        lifespan = baton.app.router.lifespan_context(baton.app)
+        await lifespan.__aenter__()
+        try:
+            response = await send(baton.client, command_body("USDR", "dana@acme.io"), FORM)
+            assert response.status_code == 200
+            (opening,) = await fake_slack.wait_for("views.open")  # Slack has not answered yet
+            stopping = asyncio.create_task(lifespan.__aexit__(None, None, None))
+            await asyncio.sleep(0.3)
+            assert not stopping.done(), "the app stopped with the modal still opening"
+        finally:
+            gate.set()
+        await asyncio.wait_for(stopping, timeout=10)
+    assert opening.answered and opening.ok
+    assert opening.params["view"]["callback_id"] == "qualify"
+    assert baton.app.state.slack_http.session() is None
