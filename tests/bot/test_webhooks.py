@@ -342,11 +342,11 @@ async def test_a_stored_url_that_became_unsafe_is_not_requested(runtime: Runtime
 async def test_a_slow_receiver_times_out_without_holding_up_the_app(
     database_url: str, receiver: Receiver
 ) -> None:
-    settings = _settings(database_url, outbox_worker=True, webhook_timeout_seconds=1.0)
+    settings = _settings(database_url, outbox_worker=True, webhook_timeout_seconds=5.0)
     app = create_app(settings)
     rt: Runtime = app.state.runtime
     _add(rt, receiver.url, "lead.stage_changed")
-    receiver.delay = 4.0
+    receiver.delay = 8.0
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
@@ -354,17 +354,20 @@ async def test_a_slow_receiver_times_out_without_holding_up_the_app(
     ):
         _lead_to_mql(rt)
         await receiver.wait_for(1)  # the worker is now waiting for the receiver's answer
-        started = time.monotonic()
         assert (await client.get("/health")).status_code == 200
         assert (await client.get("/version")).status_code == 200
-        assert time.monotonic() - started < 0.5
+        # Answered while the delivery is still waiting for the receiver (no attempt counted
+        # yet): the app's requests do not queue behind it. (No wall-clock threshold: a pause of
+        # the test process must not fail it, only an app that waits for the receiver.)
+        (waiting,) = _deliveries(rt)
+        assert waiting.attempts == 0 and waiting.last_error is None
         for _ in range(200):
             (item,) = _deliveries(rt)
             if item.attempts:
                 break
             await asyncio.sleep(0.05)
     assert item.status == "pending" and item.attempts == 1
-    assert item.last_error == "WebhookFailed: 127.0.0.1 did not answer within 1 s"
+    assert item.last_error == "WebhookFailed: 127.0.0.1 did not answer within 5 s"
 
     receiver.delay = 0
     await _drain(rt, build_dispatcher(rt), now=datetime.now(UTC) + timedelta(minutes=5))
