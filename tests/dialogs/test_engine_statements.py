@@ -3,15 +3,12 @@ a budget, so that reading the same rows again (or writing them twice) is caught.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dialogs.engine import DialogEngine
 from tests.dialogs.helpers import QUALIFIED, build_engine, known_lead, say, start
+from tests.statements import statements
 
 # Hold the conversation and its lead, read the turn's messages, then the lead's answers,
 # ledger and events once; write the answer, its score entries, the lead, both messages and
@@ -20,22 +17,6 @@ ANSWER_TURN_BUDGET = 10
 # A question without a BANT dimension or lead field ("Who makes the final decision?"): no
 # answer row and no re-scoring, but the branch conditions still read the lead's answers.
 PLAIN_TURN_BUDGET = 5
-TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.split(maxsplit=1)[0].upper() not in TRANSACTION_CONTROL:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_an_answer_turn_stays_within_its_statement_budget(

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlmodel import Session, col, select
 
 from bot.slack.live_blocks import TAKE
@@ -22,8 +24,8 @@ from storage.slack_posts import posts_for
 from storage.visitor_chats import link_conversation
 from storage.visitors import open_visitor
 from storage.widgets import ensure_demo_widget
-from tests.bot.slack.conftest import SDR_CHANNEL, SlackBaton
-from tests.bot.slack.fake_slack import Call
+from tests.bot.slack.conftest import SDR_CHANNEL, SlackBaton, running, slack_settings
+from tests.bot.slack.fake_slack import Call, FakeSlack
 from tests.bot.slack.signing import (
     FORM,
     JSON,
@@ -40,6 +42,14 @@ COMPANY = "Acme & <Co>"
 NEED = "Manual data entry eats our week *bold* <!channel> <script>x</script>"
 PAGE = "https://acme.example/pricing?plan=<b>pro</b>"
 _ids = itertools.count(1)
+
+
+@pytest.fixture
+async def baton(database_url: str, fake_slack: FakeSlack) -> AsyncIterator[SlackBaton]:
+    """Slack on, an SDR channel, and live chat hours around the clock."""
+    settings = slack_settings(database_url, fake_slack, live_chat_hours="24/7")
+    async with running(settings, fake_slack) as started:
+        yield started
 
 
 @dataclass(frozen=True)

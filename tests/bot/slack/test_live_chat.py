@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
 from bot.slack.live_blocks import (
@@ -37,10 +35,7 @@ from tests.bot.slack.conftest import (
     SDR_CHANNEL,
     SlackBaton,
     listeners_done,
-    running,
-    slack_settings,
 )
-from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.live_chats import (
     NEED,
     blocks_of,
@@ -64,15 +59,7 @@ from tests.bot.slack.live_chats import (
     until,
     web_chat,
 )
-
-
-@pytest.fixture
-async def baton(database_url: str, fake_slack: FakeSlack) -> AsyncIterator[SlackBaton]:
-    """Slack on, an SDR channel, and live chat hours around the clock."""
-    settings = slack_settings(database_url, fake_slack, live_chat_hours="24/7")
-    async with running(settings, fake_slack) as started:
-        yield started
-
+from tests.bot.slack.live_chats import baton as baton  # the fixture
 
 # --- the request card -----------------------------------------------------------------------
 

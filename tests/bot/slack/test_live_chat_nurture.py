@@ -3,16 +3,12 @@ the conversation is finished, and the Slack card and thread say who ended it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from bot.slack.live_blocks import RETURN_TO_NURTURE
 from qualification.stages import Stage
 from storage import live_chats as rows
 from storage.leads import get_lead
-from tests.bot.slack.conftest import SlackBaton, running, slack_settings
-from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.conftest import SlackBaton
+from tests.bot.slack.live_chats import baton as baton  # the fixture
 from tests.bot.slack.live_chats import (
     blocks_of,
     card_ts,
@@ -25,14 +21,6 @@ from tests.bot.slack.live_chats import (
     until,
 )
 from tests.bot.slack.signing import FORM, interaction_body, send, text_value, view_submission
-
-
-@pytest.fixture
-async def baton(database_url: str, fake_slack: FakeSlack) -> AsyncIterator[SlackBaton]:
-    """Slack on, an SDR channel, and live chat hours around the clock."""
-    settings = slack_settings(database_url, fake_slack, live_chat_hours="24/7")
-    async with running(settings, fake_slack) as started:
-        yield started
 
 
 async def test_returning_the_lead_to_nurture_from_the_thread_ends_the_chat(

@@ -7,14 +7,10 @@ the thread show the markers defused by a zero-width space.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from bot.slack.live_blocks import TAKE
 from storage import live_chats as rows
-from tests.bot.slack.conftest import SDR_CHANNEL, SlackBaton, running, slack_settings
-from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.conftest import SDR_CHANNEL, SlackBaton
+from tests.bot.slack.live_chats import baton as baton  # the fixture
 from tests.bot.slack.live_chats import (
     blocks_of,
     card_ts,
@@ -31,14 +27,6 @@ from tests.bot.slack.live_chats import (
 
 TYPED = "*urgent* _now_"
 SHOWN = "*\u200burgent\u200b* _\u200bnow\u200b_"
-
-
-@pytest.fixture
-async def baton(database_url: str, fake_slack: FakeSlack) -> AsyncIterator[SlackBaton]:
-    """Slack on, an SDR channel, and live chat hours around the clock."""
-    settings = slack_settings(database_url, fake_slack, live_chat_hours="24/7")
-    async with running(settings, fake_slack) as started:
-        yield started
 
 
 async def test_a_prospects_markers_reach_slack_defused(baton: SlackBaton) -> None:

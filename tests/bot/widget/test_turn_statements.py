@@ -3,15 +3,11 @@ reads the same rows again (or writes them twice) is caught. Counts, never times.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import Engine, event
 
 from tests.bot.widget.helpers import answer, open_session
+from tests.statements import statements
 
 # The turn's one transaction: the visitor's conversation and its lead (held), the turn's
 # messages, then the lead's answers, ledger and events, each read once; the answer, its score
@@ -23,22 +19,6 @@ CAPTURE_TURN_BUDGET = 8
 # Before it, the rate limits: one upsert per counter (per IP, per visitor), and a clean-up of
 # old windows when a counter starts a new window.
 RATE_LIMIT_BUDGET = 4
-TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.split(maxsplit=1)[0].upper() not in TRANSACTION_CONTROL:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _split(seen: list[str]) -> tuple[list[str], list[str]]:
