@@ -4,13 +4,19 @@ in-process or under uvicorn. Nothing of Baton is faked; the database itself goes
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
+from bot.app import create_app
+from bot.settings import Settings
 from storage.db import create_db_engine, upgrade_database
-from tests.conftest import PostgresServer
+from tests.conftest import PostgresServer, dispose_when_idle
 
 Switch = Callable[[Engine], None]
 
@@ -59,3 +65,50 @@ def postgres_database(server: PostgresServer) -> tuple[str, Switch, Switch]:
             conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
 
     return url, take_down, bring_back
+
+
+@dataclass
+class Downable:
+    """An app on a database of its own, and the switches that take the database away and back."""
+
+    app: FastAPI
+    take_down: Callable[[], None]
+    bring_back: Callable[[], None]
+
+
+@contextmanager
+def app_on_downable_database(
+    backend: str, request: pytest.FixtureRequest, settings: Callable[[str], Settings]
+) -> Iterator[Downable]:
+    """`create_app(settings(url))` on a fresh `backend` database that the test may take down;
+    afterwards the database is back, the engine disposed once idle and a PostgreSQL database
+    dropped."""
+    server: PostgresServer | None = None
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        url, down, up = sqlite_database(request.getfixturevalue("tmp_path"), template)
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url, down, up = postgres_database(server)
+    app = create_app(settings(url))
+    engine = app.state.runtime.engine
+    is_down = False
+
+    def take_down() -> None:
+        nonlocal is_down
+        down(engine)
+        is_down = True
+
+    def bring_back() -> None:
+        nonlocal is_down
+        up(engine)
+        is_down = False
+
+    try:
+        yield Downable(app, take_down, bring_back)
+    finally:
+        if is_down:
+            bring_back()
+        dispose_when_idle(engine)
+        if server is not None:
+            server.drop(url)

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,6 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 
-from bot.app import create_app
 from bot.http_errors import DATABASE_RETRY_AFTER, database_unavailable
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -33,9 +33,9 @@ from tests.bot.dashboard.conftest import PASSWORD, Dashboard
 from tests.bot.slack.conftest import listeners_done
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.signing import FORM, JSON, SECRET, command_body, event_body, send
-from tests.conftest import BACKENDS, PostgresServer, dispose_when_idle
+from tests.conftest import BACKENDS
 from tests.factories import make_lead, make_user
-from tests.outages import postgres_database, sqlite_database
+from tests.outages import app_on_downable_database
 
 LEAD_EMAIL = "dana.outage@acme-corp.io"
 VISITOR_EMAIL = "visitor.outage@acme-corp.io"
@@ -77,39 +77,15 @@ def _settings(database_url: str, slack: FakeSlack) -> Settings:
 async def _outage(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Outage]:
     slack = FakeSlack()
     slack.start()
-    server: PostgresServer | None = None
-    if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        url, down, up = sqlite_database(request.getfixturevalue("tmp_path"), template)
-    else:
-        server = request.getfixturevalue("postgres_server")
-        url, down, up = postgres_database(server)
-    app = create_app(_settings(url, slack))
-    engine = app.state.runtime.engine
-    is_down = False
-
-    def take_down() -> None:
-        nonlocal is_down
-        down(engine)
-        is_down = True
-
-    def bring_back() -> None:
-        nonlocal is_down
-        up(engine)
-        is_down = False
-
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50000))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://baton.test") as client:
-            yield Outage(app, client, slack, take_down, bring_back)
-            await listeners_done()  # Slack listeners go on after the test has its answer
+        settings = partial(_settings, slack=slack)
+        with app_on_downable_database(backend, request, settings) as db:
+            transport = httpx.ASGITransport(app=db.app, client=("203.0.113.9", 50000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://baton.test") as c:
+                yield Outage(db.app, c, slack, db.take_down, db.bring_back)
+                await listeners_done()  # Slack listeners go on after the test has its answer
     finally:
-        if is_down:
-            up(engine)
-        dispose_when_idle(engine)
         slack.stop()
-        if server is not None:
-            server.drop(url)
 
 
 @pytest.fixture(params=BACKENDS)

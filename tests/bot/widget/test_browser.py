@@ -17,7 +17,6 @@ from fastapi import FastAPI
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.app import create_app
 from bot.http_errors import DATABASE_RETRY_AFTER
 from bot.settings import Settings
 from storage.models import Message
@@ -31,8 +30,8 @@ from tests.bot.widget.browser import (
     require_chromium,
 )
 from tests.bot.widget.test_live_stream import serving
-from tests.conftest import BACKENDS, PostgresServer, dispose_when_idle
-from tests.outages import postgres_database, sqlite_database
+from tests.conftest import BACKENDS
+from tests.outages import app_on_downable_database
 
 require_chromium()
 
@@ -247,39 +246,14 @@ class Outage:
 
 @pytest.fixture(params=BACKENDS)
 def outage(request: pytest.FixtureRequest) -> Iterator[Outage]:
-    server: PostgresServer | None = None
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        url, down, up = sqlite_database(request.getfixturevalue("tmp_path"), template)
-    else:
-        server = request.getfixturevalue("postgres_server")
-        url, down, up = postgres_database(server)
-    app = create_app(Settings(database_url=url, outbox_worker=False))
-    engine = app.state.runtime.engine
-    is_down = False
+    def settings(url: str) -> Settings:
+        return Settings(database_url=url, outbox_worker=False)
 
-    def take_down() -> None:
-        nonlocal is_down
-        down(engine)
-        is_down = True
-
-    def bring_back() -> None:
-        nonlocal is_down
-        up(engine)
-        is_down = False
-
-    try:
-        with host_site() as site:
-            add_widget(app, site_origin=site.origin)
-            with serving(app) as baton_url:
-                site.baton_url = baton_url
-                yield Outage(site.origin, app, take_down, bring_back)
-    finally:
-        if is_down:
-            bring_back()
-        dispose_when_idle(engine)
-        if server is not None:
-            server.drop(url)
+    with app_on_downable_database(request.param, request, settings) as db, host_site() as site:
+        add_widget(db.app, site_origin=site.origin)
+        with serving(db.app) as baton_url:
+            site.baton_url = baton_url
+            yield Outage(site.origin, db.app, db.take_down, db.bring_back)
 
 
 @pytest.fixture
